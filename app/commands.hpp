@@ -1,0 +1,17 @@
+// The subcommands of the `leakguard` binary (design.md, "Command line"). Each takes the arguments
+// after its own name and returns the process exit status.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace leakguard {
+
+using Arguments = std::span<const std::string_view>;
+
+int run_command(Arguments args);           // leakguard run [-c FILE]
+int scan_command(Arguments args);          // leakguard scan [-c FILE] [--device NAME] FILE...
+int check_config_command(Arguments args);  // leakguard check-config FILE
+int ca_command(Arguments args);            // leakguard ca init [--dir DIR] [--rsa] [--force]
+
+}  // namespace leakguard

@@ -1,0 +1,45 @@
+// Entry point: dispatches to the subcommands listed in app/commands.hpp.
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "app/commands.hpp"
+
+namespace {
+
+constexpr const char* usage =
+    "usage: leakguard <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run [-c FILE]                              run the proxy (embedded default without -c)\n"
+    "  scan [-c FILE] [--device NAME] FILE...     inspect captured client-to-server bytes ('-' is stdin);\n"
+    "                                             exit 0 clean, 1 findings, 2 error\n"
+    "  check-config FILE                          validate a configuration file\n"
+    "  ca init [--dir DIR] [--rsa] [--force]      create the TLS interception CA\n";
+
+struct Command {
+  std::string_view name;
+  int (*handler)(leakguard::Arguments);
+};
+
+constexpr Command commands[] = {
+    {"run", leakguard::run_command},
+    {"scan", leakguard::scan_command},
+    {"check-config", leakguard::check_config_command},
+    {"ca", leakguard::ca_command},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(usage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  for (const auto& command : commands)
+    if (command.name == args[0]) return command.handler(leakguard::Arguments(args).subspan(1));
+  std::fprintf(stderr, "leakguard: unknown command '%.*s'\n\n%s", static_cast<int>(args[0].size()), args[0].data(),
+               usage);
+  return 2;
+}

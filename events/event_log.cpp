@@ -1,0 +1,107 @@
+#include "events/event_log.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <fcntl.h>
+#include <stdexcept>
+#include <system_error>
+#include <unistd.h>
+
+namespace leakguard {
+
+std::string rfc3339_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
+  return buffer;
+}
+
+EventLog::EventLog(std::string path) : path_(std::move(path)) {
+  open_file();
+  writer_ = std::thread([this] { run(); });
+}
+
+EventLog::~EventLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  writer_.join();
+  if (out_ && out_ != stdout) std::fclose(out_);
+}
+
+void EventLog::open_file() {
+  if (path_ == "-") {
+    out_ = stdout;
+    return;
+  }
+  // Events name devices and destinations: keep them private to the owner, like the CA key.
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open event log " + path_);
+  out_ = ::fdopen(fd, "a");
+  if (!out_) {
+    ::close(fd);
+    throw std::system_error(errno, std::generic_category(), "cannot open event log " + path_);
+  }
+}
+
+void EventLog::emit(Json event) {
+  if (!event.contains("ts")) event["ts"] = rfc3339_now();
+  // Invalid UTF-8 from the wire (a header, a URL) is replaced, never a reason to lose the event.
+  std::string line = event.dump(-1, ' ', false, Json::error_handler_t::replace);
+  line.push_back('\n');
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(line));
+  }
+  wake_.notify_one();
+}
+
+void EventLog::reopen() {
+  {
+    std::lock_guard lock(mutex_);
+    reopen_requested_ = true;
+  }
+  wake_.notify_one();
+}
+
+void EventLog::flush() {
+  std::unique_lock lock(mutex_);
+  drained_.wait(lock, [this] { return queue_.empty() && !writing_; });
+}
+
+void EventLog::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || reopen_requested_ || !queue_.empty(); });
+    if (reopen_requested_ && path_ != "-") {
+      reopen_requested_ = false;
+      std::FILE* old = out_;
+      try {
+        open_file();
+        std::fclose(old);
+      } catch (const std::exception&) {
+        out_ = old;  // keep writing to the old file rather than lose events
+      }
+    }
+    reopen_requested_ = false;
+    std::deque<std::string> batch;
+    batch.swap(queue_);
+    writing_ = true;
+    lock.unlock();
+    for (const auto& line : batch) std::fwrite(line.data(), 1, line.size(), out_);
+    std::fflush(out_);
+    lock.lock();
+    writing_ = false;
+    if (queue_.empty()) drained_.notify_all();
+    if (stopping_ && queue_.empty()) return;
+  }
+}
+
+}  // namespace leakguard
