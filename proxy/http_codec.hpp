@@ -28,3 +28,80 @@ struct CapturedRequests {
 CapturedRequests parse_captured_requests(std::string_view bytes, std::size_t max_body_bytes);
 
 }  // namespace leakguard
+
+namespace leakguard {
+
+// Why a message was refused, mapped by the proxy to a status code.
+enum class HttpParseError {
+  none,
+  malformed,        // 400: not valid HTTP/1.x
+  ambiguous_framing,// 400: a request-smuggling shape (duplicate/invalid Content-Length, odd TE, ...)
+  head_too_large,   // 431 (requests) / 502 (responses)
+};
+
+// One direction of an HTTP/1.x connection. `parse()` consumes bytes until the next boundary
+// (head complete, message complete, upgrade) so the caller can act between messages — hold a
+// request for inspection, switch to a raw relay after 101 — and forward the raw bytes it was
+// given. Decoded body data (chunk framing removed) is reported as spans into the input.
+class HttpStreamParser {
+ public:
+  enum class Direction { request, response };
+  enum class Boundary {
+    need_more,         // all input consumed, no boundary reached
+    head_complete,     // head() is ready; the body (if any) follows
+    message_complete,  // the current message ended
+    upgrade,           // message complete and the connection leaves HTTP (CONNECT, 101)
+    error,             // error() says why; the connection must close
+  };
+  struct Step {
+    Boundary boundary = Boundary::need_more;
+    std::size_t consumed = 0;                   // bytes of the input that belong to what was parsed
+    std::vector<std::string_view> body_chunks;  // decoded body data inside the consumed bytes
+  };
+
+  HttpStreamParser(Direction direction, std::size_t max_head_bytes);
+  ~HttpStreamParser();
+  HttpStreamParser(const HttpStreamParser&) = delete;
+  HttpStreamParser& operator=(const HttpStreamParser&) = delete;
+
+  Step parse(std::string_view input);
+  // The peer closed: a response delimited by end-of-stream completes here.
+  Step finish();
+
+  // Responses: the request this response answers was HEAD (or the request was CONNECT).
+  void set_request_method(std::string_view method);
+
+  const HttpRequestHead& head() const { return head_; }  // requests: the parsed head
+  int status_code() const { return status_code_; }       // responses
+  const std::vector<HttpHeader>& response_headers() const { return head_.headers; }
+  const std::vector<HttpHeader>& trailers() const { return trailers_; }
+  bool keep_alive() const { return keep_alive_; }
+  bool chunked() const { return chunked_; }
+  bool has_body() const { return has_body_; }
+  HttpParseError error() const { return error_; }
+  const std::string& error_reason() const { return error_reason_; }
+
+  // Implementation detail shared with the llhttp callbacks in http_codec.cpp.
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  HttpRequestHead head_;
+  std::vector<HttpHeader> trailers_;
+  int status_code_ = 0;
+  bool keep_alive_ = true;
+  bool chunked_ = false;
+  bool has_body_ = false;
+  HttpParseError error_ = HttpParseError::none;
+  std::string error_reason_;
+  friend struct Impl;
+};
+
+// Checks a parsed request head for framing that two HTTP implementations could read differently
+// (RFC 9112 section 6; the shapes of the HTTP Desync Guardian suite). Empty when the head is safe.
+std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head);
+
+// Serialises a request head for upstream: header names, order and case as received.
+std::string serialize_request_head(const HttpRequestHead& head);
+
+}  // namespace leakguard

@@ -1,0 +1,32 @@
+#include "proxy/flow.hpp"
+
+#include "common/ip_network.hpp"
+
+namespace leakguard {
+
+std::string endpoint_string(const tcp::endpoint& endpoint) {
+  const auto address = unmap_v4(endpoint.address());
+  if (address.is_v6()) return "[" + address.to_string() + "]:" + std::to_string(endpoint.port());
+  return address.to_string() + ":" + std::to_string(endpoint.port());
+}
+
+Json Flow::event(std::string_view type) const {
+  Json event;
+  event["type"] = type;
+  event["ts"] = rfc3339_now();
+  event["flow"] = id;
+  if (!device.empty()) event["device"] = device;
+  event["client"] = endpoint_string(client);
+  Json destination = Json::object();
+  if (dst) {
+    destination["ip"] = unmap_v4(dst->address()).to_string();
+    destination["port"] = dst->port();
+  }
+  if (!dst_host.empty()) destination["host"] = dst_host;
+  event["dst"] = std::move(destination);
+  if (!transport.empty()) event["transport"] = transport;
+  if (!sni.empty()) event["sni"] = sni;
+  return event;
+}
+
+}  // namespace leakguard

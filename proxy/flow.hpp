@@ -1,0 +1,35 @@
+// One client connection as the event log describes it: the connection fields that every event
+// type carries (design.md, "Events"), and the byte counters of the `conn` close event.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "common/asio.hpp"
+#include "events/event_log.hpp"
+
+namespace leakguard {
+
+struct Flow {
+  std::string id;
+  tcp::endpoint client;
+  std::optional<tcp::endpoint> dst;
+  std::string dst_host;   // from Host, CONNECT or SNI; empty when unknown
+  std::string transport;  // http, https, tcp, tls-passthrough
+  std::string sni;
+  std::string device;     // device profile name, when one matched
+  bool redirected = false;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::uint64_t bytes_from_client = 0;
+  std::uint64_t bytes_to_client = 0;
+  std::uint64_t bytes_to_upstream = 0;
+  std::uint64_t bytes_from_upstream = 0;
+
+  // {"type": type, "flow", "client", "dst", "transport", ...} without `ts`.
+  Json event(std::string_view type) const;
+};
+
+std::string endpoint_string(const tcp::endpoint& endpoint);
+
+}  // namespace leakguard

@@ -1,0 +1,46 @@
+// The listening side: worker threads, one SO_REUSEPORT acceptor per listen address per worker,
+// the control signals (SIGINT/SIGTERM graceful stop, SIGHUP reload, SIGUSR1 event-log reopen).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "common/asio.hpp"
+#include "proxy/proxy_context.hpp"
+
+namespace leakguard {
+
+class ProxyServer {
+ public:
+  // How sessions are spread over cores (bench/RESULTS.md compares the two):
+  //   per_core: one io_context per worker thread, each with its own SO_REUSEPORT acceptors; a
+  //             connection lives on one thread, so no strand and no cross-core handoff.
+  //   shared:   one io_context run by every worker thread, each session on its own strand.
+  enum class Threading { per_core, shared };
+
+  // `reload` returns a new snapshot or throws ConfigError (SIGHUP keeps the old one then).
+  ProxyServer(ProxyContext& context, Threading threading, std::function<ConfigSnapshot()> reload);
+  ~ProxyServer();
+
+  // Binds every listen address and prints "listening on ADDRESS:PORT" for each on stderr.
+  // Throws std::system_error naming the address when one cannot be bound.
+  void bind();
+  // Serves until SIGINT/SIGTERM, then drains within limits.shutdown_grace. Returns the exit status.
+  int run();
+
+ private:
+  struct Worker;
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, unsigned worker_index);
+  void start_shutdown();
+
+  ProxyContext& context_;
+  Threading threading_;
+  std::function<ConfigSnapshot()> reload_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  asio::io_context control_;
+  std::atomic<std::uint64_t> next_flow_{0};
+};
+
+}  // namespace leakguard

@@ -1,0 +1,375 @@
+#include "proxy/session.hpp"
+
+#include <algorithm>
+
+#include "common/ip_network.hpp"
+#include "proxy/original_destination.hpp"
+
+namespace leakguard {
+
+using asio::awaitable;
+using asio::redirect_error;
+using asio::use_awaitable;
+
+namespace {
+constexpr std::size_t read_chunk_size = 16 * 1024;
+
+bool is_tls_record_start(std::string_view bytes) {
+  // Handshake record (0x16) with a 3.x legacy version: every TLS ClientHello starts like this.
+  return !bytes.empty() && static_cast<unsigned char>(bytes[0]) == 0x16 &&
+         (bytes.size() < 2 || static_cast<unsigned char>(bytes[1]) == 0x03);
+}
+}  // namespace
+
+bool ProxyContext::is_own_listening_address(const tcp::endpoint& endpoint) const {
+  const auto address = unmap_v4(endpoint.address());
+  for (const auto& own : listening_) {
+    if (own.port() != endpoint.port()) continue;
+    const auto own_address = unmap_v4(own.address());
+    if (own_address == address) return true;
+    // A wildcard listener owns the port on every local address; loopback is the one a client
+    // can reach it by without knowing the box's addresses.
+    if (own_address.is_unspecified() && address.is_loopback()) return true;
+  }
+  return false;
+}
+
+void ProxyContext::add_session(Session* session, std::weak_ptr<Session> handle) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.emplace(session, std::move(handle));
+}
+
+void ProxyContext::remove_session(Session* session) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(session);
+}
+
+std::size_t ProxyContext::session_count() {
+  std::lock_guard lock(sessions_mutex_);
+  return sessions_.size();
+}
+
+void ProxyContext::drain_sessions() {
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& [raw, handle] : sessions_) {
+    if (auto session = handle.lock()) {
+      // Each session belongs to its own executor: tell it there, never from this thread.
+      asio::post(session->executor(), [session] { session->drain(); });
+    }
+  }
+}
+
+Session::Session(ProxyContext& context, tcp::socket client, std::string flow_id)
+    : context_(context),
+      config_(context.config()),
+      client_(std::move(client)),
+      upstream_(client_.get_executor()),
+      watchdog_timer_(client_.get_executor()),
+      signal_(client_.get_executor()) {
+  flow_.id = std::move(flow_id);
+  context_.counters().connections_total++;
+  context_.counters().connections_open++;
+}
+
+Session::~Session() {
+  context_.remove_session(this);
+  context_.counters().connections_open--;
+}
+
+void Session::close_all() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ignored;
+  client_.shutdown(tcp::socket::shutdown_both, ignored);
+  client_.close(ignored);
+  upstream_.close(ignored);
+  watchdog_timer_.cancel();
+  signal_.cancel();
+}
+
+void Session::drain() {
+  draining_ = true;
+  if (between_requests_) {
+    error_code ignored;
+    client_.cancel(ignored);
+  }
+}
+
+void Session::notify() { signal_.cancel(); }
+
+awaitable<void> Session::wait_for_signal() {
+  error_code ec;
+  signal_.expires_at(Clock::time_point::max());
+  co_await signal_.async_wait(redirect_error(use_awaitable, ec));
+}
+
+void Session::emit_error(std::string_view error, std::string_view detail, int status) {
+  context_.counters().errors++;
+  auto event = flow_.event("error");
+  event["error"] = error;
+  if (!detail.empty()) event["detail"] = detail;
+  if (status != 0) event["status"] = status;
+  context_.events().emit(std::move(event));
+}
+
+awaitable<void> Session::run() {
+  auto self = shared_from_this();
+  context_.add_session(this, self);
+  error_code ec;
+  flow_.client = client_.remote_endpoint(ec);
+  if (ec) co_return;
+
+  const auto client_address = flow_.client.address();
+  const bool allowed = std::any_of(config_->clients_allow.begin(), config_->clients_allow.end(),
+                                   [&](const IpNetwork& network) { return network.contains(client_address); });
+  if (!allowed) {
+    // No open proxy: a client outside the allow-list gets nothing but a closed connection.
+    context_.counters().connections_refused++;
+    emit_error("client_refused", "client address is not in clients.allow");
+    close_all();
+    co_return;
+  }
+  if (context_.counters().connections_open > config_->limits.max_connections) {
+    context_.counters().connections_refused++;
+    emit_error("too_many_connections", "limits.max_connections reached");
+    close_all();
+    co_return;
+  }
+  client_.set_option(tcp::no_delay(true), ec);
+
+  const auto local = client_.local_endpoint(ec);
+  const auto original = original_destination(client_);
+  flow_.redirected = was_redirected(original, local);
+  if (flow_.redirected) flow_.dst = *original;
+  auto open_event = flow_.event("conn");
+  open_event["event"] = "open";
+  context_.events().emit(std::move(open_event));
+
+  asio::co_spawn(client_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
+  if (flow_.redirected)
+    co_await serve_stream(*original, "");
+  else
+    co_await serve_explicit();
+
+  close_all();
+  auto event = flow_.event("conn");
+  event["event"] = "close";
+  event["bytes_from_client"] = flow_.bytes_from_client;
+  event["bytes_to_client"] = flow_.bytes_to_client;
+  event["bytes_to_upstream"] = flow_.bytes_to_upstream;
+  event["bytes_from_upstream"] = flow_.bytes_from_upstream;
+  event["duration_ms"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - flow_.started).count();
+  context_.events().emit(std::move(event));
+}
+
+awaitable<void> Session::watchdog() {
+  auto self = shared_from_this();
+  const auto idle = config_->limits.idle_timeout;
+  while (!closed_) {
+    watchdog_timer_.expires_at(std::min(last_activity_ + idle, sniff_deadline_));
+    error_code ec;
+    co_await watchdog_timer_.async_wait(redirect_error(use_awaitable, ec));
+    if (closed_) break;
+    const auto now = Clock::now();
+    if (now >= sniff_deadline_) {
+      // The client said nothing: stop waiting for its first bytes (server-first protocols).
+      sniff_deadline_ = Clock::time_point::max();
+      client_.cancel(ec);
+      continue;
+    }
+    if (now >= last_activity_ + idle) {
+      emit_error("idle_timeout", "no traffic for limits.idle_timeout_ms");
+      close_all();
+    }
+  }
+}
+
+awaitable<bool> Session::read_client() {
+  const auto old_size = client_buffer_.size();
+  client_buffer_.resize(old_size + read_chunk_size);
+  error_code ec;
+  const auto n = co_await client_.async_read_some(asio::buffer(client_buffer_.data() + old_size, read_chunk_size),
+                                                  redirect_error(use_awaitable, ec));
+  client_buffer_.resize(old_size + n);
+  if (n > 0) {
+    touch();
+    flow_.bytes_from_client += n;
+    context_.counters().bytes_from_clients += n;
+  }
+  co_return !ec || n > 0;
+}
+
+awaitable<bool> Session::write_client(std::string_view bytes) {
+  error_code ec;
+  co_await asio::async_write(client_, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+  if (ec) co_return false;
+  touch();
+  flow_.bytes_to_client += bytes.size();
+  context_.counters().bytes_to_clients += bytes.size();
+  co_return true;
+}
+
+awaitable<bool> Session::write_upstream(std::string_view bytes) {
+  error_code ec;
+  co_await asio::async_write(upstream_, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+  if (ec) co_return false;
+  touch();
+  flow_.bytes_to_upstream += bytes.size();
+  co_return true;
+}
+
+awaitable<Session::Protocol> Session::sniff() {
+  sniff_deadline_ = Clock::now() + config_->limits.first_bytes_timeout;
+  watchdog_timer_.cancel();  // re-arm the watchdog with the sniff deadline
+  bool timed_out = false;
+  // Eight bytes tell a TLS record from an HTTP request line from anything else.
+  while (client_buffer_.size() < 8) {
+    if (!co_await read_client()) {
+      timed_out = sniff_deadline_ == Clock::time_point::max() && !closed_;
+      break;
+    }
+    if (is_tls_record_start(client_buffer_) && client_buffer_.size() >= 2) break;
+    if (!looks_like_http_request(client_buffer_)) break;
+    if (client_buffer_.find(' ') != std::string::npos) break;
+  }
+  sniff_deadline_ = Clock::time_point::max();
+  if (client_buffer_.empty()) co_return timed_out ? Protocol::silent : Protocol::raw;
+  if (is_tls_record_start(client_buffer_)) co_return Protocol::tls;
+  if (looks_like_http_request(client_buffer_)) co_return Protocol::http;
+  co_return Protocol::raw;
+}
+
+awaitable<void> Session::serve_explicit() {
+  const auto protocol = co_await sniff();
+  if (protocol != Protocol::http) {
+    if (!client_buffer_.empty())
+      emit_error("not_a_proxy_request", "a direct connection that is not HTTP (explicit proxy clients speak HTTP)");
+    co_return;
+  }
+  co_await serve_http(true);
+}
+
+awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string host) {
+  flow_.dst = destination;
+  flow_.dst_host = std::move(host);
+  if (context_.is_own_listening_address(destination)) {
+    emit_error("loop", "destination is leakguard's own listening address");
+    co_return;
+  }
+  const auto protocol = co_await sniff();
+  if (closed_) co_return;
+  if (protocol == Protocol::raw && client_buffer_.empty()) co_return;  // closed before a byte
+  if (protocol == Protocol::http) {
+    flow_.transport = "http";
+    co_await serve_http(false);
+    co_return;
+  }
+  flow_.transport = protocol == Protocol::tls ? "tls-passthrough" : "tcp";
+  const auto result = co_await connect_upstream(destination);
+  if (result != ConnectResult::ok) {
+    emit_error(result == ConnectResult::timeout ? "upstream_timeout" : "upstream_unreachable",
+               "cannot connect to the original destination");
+    co_return;
+  }
+  co_await relay_raw();
+}
+
+awaitable<Session::ConnectResult> Session::connect_upstream(const tcp::endpoint& destination) {
+  if (context_.is_own_listening_address(destination)) co_return ConnectResult::loop;
+  error_code ec;
+  if (upstream_.is_open()) upstream_.close(ec);
+  upstream_ = tcp::socket(client_.get_executor());
+  connect_timed_out_ = false;
+  asio::steady_timer timer(client_.get_executor());
+  timer.expires_after(config_->limits.connect_timeout);
+  auto self = shared_from_this();
+  timer.async_wait([self](error_code timer_ec) {
+    if (timer_ec) return;
+    self->connect_timed_out_ = true;
+    error_code ignored;
+    self->upstream_.cancel(ignored);
+  });
+  co_await upstream_.async_connect(destination, redirect_error(use_awaitable, ec));
+  timer.cancel();
+  if (ec) co_return connect_timed_out_ ? ConnectResult::timeout : ConnectResult::refused;
+  upstream_.set_option(tcp::no_delay(true), ec);
+  flow_.dst = destination;
+  touch();
+  co_return ConnectResult::ok;
+}
+
+awaitable<Session::ConnectResult> Session::connect_upstream(const std::string& host, std::uint16_t port) {
+  error_code ec;
+  tcp::resolver resolver(client_.get_executor());
+  const auto results =
+      co_await resolver.async_resolve(host, std::to_string(port), redirect_error(use_awaitable, ec));
+  if (ec || results.empty()) co_return ConnectResult::resolve_failed;
+  ConnectResult last = ConnectResult::refused;
+  for (const auto& entry : results) {
+    last = co_await connect_upstream(entry.endpoint());
+    if (last == ConnectResult::ok || last == ConnectResult::loop) co_return last;
+  }
+  co_return last;
+}
+
+awaitable<void> Session::pump(tcp::socket& from, tcp::socket& to, bool from_client) {
+  std::array<char, read_chunk_size> buffer;
+  for (;;) {
+    error_code ec;
+    const auto n = co_await from.async_read_some(asio::buffer(buffer), redirect_error(use_awaitable, ec));
+    if (n > 0) {
+      touch();
+      if (from_client) {
+        flow_.bytes_from_client += n;
+        context_.counters().bytes_from_clients += n;
+        flow_.bytes_to_upstream += n;
+      } else {
+        flow_.bytes_from_upstream += n;
+        flow_.bytes_to_client += n;
+        context_.counters().bytes_to_clients += n;
+      }
+      error_code write_ec;
+      co_await asio::async_write(to, asio::buffer(buffer.data(), n), redirect_error(use_awaitable, write_ec));
+      if (write_ec) {
+        close_all();
+        co_return;
+      }
+    }
+    if (ec) {
+      error_code ignored;
+      if (ec == asio::error::eof)
+        to.shutdown(tcp::socket::shutdown_send, ignored);  // pass the half-close on
+      else
+        close_all();
+      co_return;
+    }
+  }
+}
+
+awaitable<void> Session::relay_raw() {
+  auto self = shared_from_this();
+  if (!client_buffer_.empty()) {
+    const std::string first = std::move(client_buffer_);
+    client_buffer_.clear();
+    if (!co_await write_upstream(first)) co_return;
+  }
+  if (!upstream_buffer_.empty()) {
+    const std::string first = std::move(upstream_buffer_);
+    upstream_buffer_.clear();
+    if (!co_await write_client(first)) co_return;
+  }
+  auto downstream_done = std::make_shared<bool>(false);
+  asio::co_spawn(
+      client_.get_executor(),
+      [self, downstream_done]() -> awaitable<void> {
+        co_await self->pump(self->upstream_, self->client_, false);
+        *downstream_done = true;
+        self->notify();
+      },
+      asio::detached);
+  co_await pump(client_, upstream_, true);
+  while (!*downstream_done && !closed_) co_await wait_for_signal();
+}
+
+}  // namespace leakguard

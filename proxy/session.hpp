@@ -1,0 +1,101 @@
+// One client connection, from accept to close: allow-list, original destination, protocol sniffing
+// (HTTP/1.x, TLS, raw TCP), explicit-proxy requests (absolute-form, CONNECT) and the relays. One
+// coroutine drives it; a watchdog closes it when idle. Data-plane errors are error codes, not
+// exceptions: each ends the connection cleanly with an answer and an event.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/asio.hpp"
+#include "proxy/flow.hpp"
+#include "proxy/http_codec.hpp"
+#include "proxy/proxy_context.hpp"
+
+namespace leakguard {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ProxyContext& context, tcp::socket client, std::string flow_id);
+  ~Session();
+
+  // Runs the connection to its end. Spawn with co_spawn on the client socket's executor.
+  asio::awaitable<void> run();
+  // Graceful shutdown: an idle keep-alive connection closes now, a busy one after its exchange.
+  void drain();
+  tcp::socket::executor_type executor() { return client_.get_executor(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // What the first bytes of a stream look like.
+  enum class Protocol { http, tls, raw, silent };
+
+  asio::awaitable<void> watchdog();
+  asio::awaitable<void> serve_explicit();
+  // A stream whose destination is known (transparent, or inside a CONNECT tunnel).
+  asio::awaitable<void> serve_stream(tcp::endpoint destination, std::string host);
+  asio::awaitable<Protocol> sniff();
+  asio::awaitable<bool> read_client();  // appends to client_buffer_; false on EOF or error
+
+  // Upstream connection with the connect timeout; on failure answers nothing (callers decide).
+  enum class ConnectResult { ok, refused, timeout, loop, resolve_failed };
+  asio::awaitable<ConnectResult> connect_upstream(const tcp::endpoint& destination);
+  asio::awaitable<ConnectResult> connect_upstream(const std::string& host, std::uint16_t port);
+
+  // Bidirectional byte relay until both sides are done. `client_buffer_` is sent first.
+  asio::awaitable<void> relay_raw();
+  asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, bool from_client);
+
+  // The HTTP/1.x path (http_session.cpp). `explicit_proxy`: requests carry their own destination.
+  asio::awaitable<void> serve_http(bool explicit_proxy);
+  asio::awaitable<void> relay_responses(std::uint64_t generation);
+  asio::awaitable<void> handle_connect(const HttpRequestHead& head);
+  asio::awaitable<bool> wait_for_responses();  // until every forwarded request has its response
+  asio::awaitable<void> send_error_response(int status, std::string_view reason, std::string_view detail);
+  asio::awaitable<bool> write_upstream(std::string_view bytes);
+  asio::awaitable<bool> write_client(std::string_view bytes);
+  void notify();  // wakes a coroutine waiting in wait_for_signal()
+  asio::awaitable<void> wait_for_signal();
+
+  void emit_error(std::string_view error, std::string_view detail, int status = 0);
+  void touch() { last_activity_ = Clock::now(); }
+  void close_all();
+
+  struct PendingExchange {
+    std::string method;
+    std::string url;
+    Clock::time_point started;
+    std::uint64_t request_bytes = 0;
+  };
+
+  ProxyContext& context_;
+  ConfigSnapshot config_;
+  tcp::socket client_;
+  tcp::socket upstream_;
+  asio::steady_timer watchdog_timer_;
+  asio::steady_timer signal_;
+  Flow flow_;
+  std::string client_buffer_;
+  std::string upstream_buffer_;
+  Clock::time_point last_activity_ = Clock::now();
+  Clock::time_point sniff_deadline_ = Clock::time_point::max();
+  bool closed_ = false;
+  bool connect_timed_out_ = false;
+  bool draining_ = false;
+  bool between_requests_ = false;  // waiting for the next request on a keep-alive connection
+  bool conn_open_emitted_ = false;
+
+  // HTTP state shared by the request and response coroutines (same executor, no locks).
+  std::deque<PendingExchange> pending_;
+  std::string upstream_authority_;  // host:port of the current upstream in explicit mode
+  std::uint64_t upstream_generation_ = 0;
+  bool upstream_connected_ = false;
+  bool upstream_failed_ = false;     // the response side ended the connection
+  enum class UpgradeState { none, waiting, accepted, refused } upgrade_ = UpgradeState::none;
+};
+
+}  // namespace leakguard

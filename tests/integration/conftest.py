@@ -1,0 +1,120 @@
+"""Fixtures that start the real `leakguard` binary on port 0 with a configuration written for the
+test, and read back what it wrote: the `listening on` line and the JSON Lines event log."""
+
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+BINARY = pathlib.Path(os.environ.get("LEAKGUARD_BIN", REPO / "build" / "leakguard"))
+
+
+class Leakguard:
+    """A running `leakguard run`. `port` is the first listening port; `events()` parses the log."""
+
+    def __init__(self, config_path, events_path, process, listening):
+        self.config_path = config_path
+        self.events_path = events_path
+        self.process = process
+        self.listening = listening
+        self.host, self.port = listening[0]
+
+    @property
+    def proxy_url(self):
+        return f"http://{self.host}:{self.port}"
+
+    def events(self, type=None, wait_for=None, timeout=5.0):
+        """All events so far (optionally of one type). With `wait_for` (a predicate over the list),
+        re-reads until it holds or `timeout` passes: the log is written by a background thread."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = []
+            if self.events_path.exists():
+                for line in self.events_path.read_text().splitlines():
+                    if line.strip():
+                        events.append(json.loads(line))
+            if type is not None:
+                events = [e for e in events if e.get("type") == type]
+            if wait_for is None or wait_for(events) or time.monotonic() > deadline:
+                return events
+            time.sleep(0.02)
+
+    def rss_kib(self, peak=True):
+        field = "VmHWM" if peak else "VmRSS"
+        for line in pathlib.Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise AssertionError("no " + field)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_leakguard(tmp_path, config=None, extra_args=(), netns=None, name="leakguard"):
+    """Writes `config` (a dict merged over a loopback default) and starts the binary. Waits for
+    every `listening on` line on stderr — no sleeping for readiness."""
+    assert BINARY.exists(), f"{BINARY} is missing: build first (scripts/test.sh does)"
+    events_path = tmp_path / f"{name}-events.jsonl"
+    merged = {
+        "listen": ["127.0.0.1:0"],
+        "clients": {"allow": ["127.0.0.0/8", "::1/128"]},
+        "events": {"path": str(events_path)},
+        "workers": 2,
+    }
+    merged.update(config or {})
+    config_path = tmp_path / f"{name}.yaml"
+    config_path.write_text(yaml.safe_dump(merged, sort_keys=False))
+    command = [str(BINARY), "run", "-c", str(config_path), *extra_args]
+    if netns:
+        command = ["ip", "netns", "exec", netns, *command]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    listening = []
+    expected = len(merged["listen"])
+    while len(listening) < expected:
+        line = process.stderr.readline()
+        if not line:
+            raise AssertionError(f"leakguard exited ({process.wait()}) before listening: {process.stderr.read()}")
+        match = re.match(r"listening on \[?([^\]]+?)\]?:(\d+)$", line.strip())
+        if match:
+            listening.append((match.group(1), int(match.group(2))))
+    return Leakguard(config_path, events_path, process, listening)
+
+
+@pytest.fixture
+def leakguard_factory(tmp_path):
+    started = []
+
+    def factory(config=None, **kwargs):
+        proxy = start_leakguard(tmp_path, config, **kwargs)
+        started.append(proxy)
+        return proxy
+
+    yield factory
+    for proxy in started:
+        proxy.stop()
+
+
+@pytest.fixture
+def origin():
+    from servers import RecordingOrigin
+    server = RecordingOrigin()
+    yield server
+    server.close()

@@ -1,0 +1,235 @@
+"""Real loopback peers for the integration tests: an HTTP/1.1 origin that records every byte it
+receives, a raw TCP echo server, and a tiny raw-socket HTTP client. Everything binds 127.0.0.1
+port 0 (or an address the test's own network namespace owns) and runs in daemon threads."""
+
+import socket
+import socketserver
+import threading
+import json
+
+
+class _ThreadingTCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, handler, family=socket.AF_INET):
+        self.address_family = family
+        super().__init__(address, handler)
+
+
+def read_http_message(reader, is_request=True):
+    """Reads one HTTP/1.x message head and body from a buffered binary reader.
+    Returns (start_line, headers list, body bytes, raw bytes) or None at EOF."""
+    raw = bytearray()
+    line = reader.readline(65537)
+    while line in (b"\r\n", b"\n"):
+        raw += line
+        line = reader.readline(65537)
+    if not line:
+        return None
+    raw += line
+    start = line.decode("latin-1").rstrip("\r\n")
+    headers = []
+    while True:
+        line = reader.readline(65537)
+        if not line:
+            return None
+        raw += line
+        if line in (b"\r\n", b"\n"):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        headers.append((name, value.strip()))
+    lower = {k.lower(): v for k, v in headers}
+    body = bytearray()
+    if lower.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            size_line = reader.readline(65537)
+            raw += size_line
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while True:
+                    trailer = reader.readline(65537)
+                    raw += trailer
+                    if trailer in (b"\r\n", b"\n", b""):
+                        break
+                break
+            chunk = reader.read(size)
+            crlf = reader.readline(65537)
+            raw += chunk + crlf
+            body += chunk
+    elif "content-length" in lower:
+        remaining = int(lower["content-length"])
+        while remaining > 0:
+            chunk = reader.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            raw += chunk
+            body += chunk
+            remaining -= len(chunk)
+    return start, headers, bytes(body), bytes(raw)
+
+
+class RecordingOrigin:
+    """An HTTP/1.1 origin server. Every byte received on every connection is kept in `received`
+    (per connection, in order). Routes:
+      /big?n=BYTES      a Content-Length response of n bytes, streamed
+      /chunked          a chunked response
+      /ws               answers an Upgrade with 101 and then echoes raw bytes
+      /close            answers with Connection: close
+      anything else     200 with a JSON summary of the request (method, path, headers, body size)
+    """
+
+    def __init__(self, host="127.0.0.1", family=socket.AF_INET):
+        origin = self
+        self.connections = []
+        self.requests = []
+        self.lock = threading.Lock()
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                record = bytearray()
+                with origin.lock:
+                    origin.connections.append(record)
+                reader = _RecordingReader(self.rfile, record, origin.lock)
+                while True:
+                    try:
+                        message = read_http_message(reader)
+                    except (ValueError, ConnectionError):
+                        return
+                    if message is None:
+                        return
+                    start, headers, body, _ = message
+                    with origin.lock:
+                        origin.requests.append((start, headers, body))
+                    if not origin.respond(self, start, headers, body, reader):
+                        return
+
+        self.server = _ThreadingTCPServer((host, 0), Handler, family)
+        self.port = self.server.server_address[1]
+        self.host = host
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def respond(self, handler, start, headers, body, reader):
+        method, path, _version = (start.split(" ") + ["", ""])[:3]
+        out = handler.wfile
+        lower = {k.lower(): v for k, v in headers}
+        if path.startswith("/big"):
+            n = int(path.split("n=")[1])
+            out.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n)
+            block = b"x" * 65536
+            sent = 0
+            while sent < n:
+                piece = block[: min(len(block), n - sent)]
+                out.write(piece)
+                sent += len(piece)
+            out.flush()
+            return True
+        if path.startswith("/chunked"):
+            out.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+            out.flush()
+            return True
+        if path.startswith("/ws") and lower.get("upgrade", "").lower() == "websocket":
+            out.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+            out.flush()
+            while True:
+                data = reader.read1(65536)
+                if not data:
+                    return False
+                out.write(b"echo:" + data)
+                out.flush()
+        payload = json.dumps({
+            "method": method,
+            "path": path,
+            "headers": headers,
+            "body_length": len(body),
+            "body": body.decode("latin-1") if len(body) < 4096 else "",
+        }).encode()
+        close = path.startswith("/close") or lower.get("connection", "").lower() == "close"
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % len(payload)
+        if close:
+            head += b"Connection: close\r\n"
+        if method == "HEAD":
+            out.write(head + b"\r\n")
+        else:
+            out.write(head + b"\r\n" + payload)
+        out.flush()
+        return not close
+
+    def received(self):
+        with self.lock:
+            return b"".join(bytes(c) for c in self.connections)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _RecordingReader:
+    """Wraps the handler's rfile so every byte read is also appended to the connection record."""
+
+    def __init__(self, inner, record, lock):
+        self.inner, self.record, self.lock = inner, record, lock
+
+    def _keep(self, data):
+        with self.lock:
+            self.record += data
+        return data
+
+    def readline(self, limit=-1):
+        return self._keep(self.inner.readline(limit))
+
+    def read(self, n):
+        return self._keep(self.inner.read(n))
+
+    def read1(self, n):
+        return self._keep(self.inner.read1(n))
+
+
+class EchoServer:
+    """Raw TCP: echoes what it receives, prefixed, and records it."""
+
+    def __init__(self, host="127.0.0.1", family=socket.AF_INET, greeting=b""):
+        echo = self
+        self.received = bytearray()
+        self.lock = threading.Lock()
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                if greeting:
+                    self.request.sendall(greeting)
+                while True:
+                    data = self.request.recv(65536)
+                    if not data:
+                        return
+                    with echo.lock:
+                        echo.received += data
+                    self.request.sendall(b"echo:" + data)
+
+        self.server = _ThreadingTCPServer((host, 0), Handler, family)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def raw_exchange(port, data, host="127.0.0.1", timeout=5.0, read_until_close=True):
+    """Sends `data` on a fresh connection and returns everything received until the peer closes
+    (or until `timeout` passes without new bytes)."""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if not read_until_close:
+                    break
+        except socket.timeout:
+            pass
+        return b"".join(chunks)
