@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include "config/addresses.hpp"
@@ -184,7 +183,7 @@ class ConfigParser {
 
   ListenAddress listen_address(const YamlField& field) const {
     if (field.value.IsSequence())  // an unquoted [::1]:8080 is a YAML list followed by junk
-      reader_.fail(field, "expected \"IP:PORT\"; quote IPv6 addresses: \"[::1]:8080\"");
+      reader_.fail(field, "expected one \"IP:PORT\", got a list (quote IPv6 addresses: \"[::1]:8080\")");
     auto parsed = parse_listen_address(reader_.string(field));
     if (auto* problem = std::get_if<std::string>(&parsed)) reader_.fail(field, *problem);
     return std::get<ListenAddress>(parsed);
@@ -317,6 +316,7 @@ class ConfigParser {
     std::map<std::string, YAML::Node> names;
     for (const auto& item : reader_.sequence(field)) {
       const auto device = reader_.map(item, {"name", "match", "identifiers"});
+      if (!item.value.IsMap()) reader_.fail(item, "expected a device profile (a mapping with 'name')");
       DeviceProfile profile;
       const auto& name = device.require("name");
       profile.name = reader_.string(name);

@@ -119,6 +119,52 @@ TEST_CASE("every bad fixture is in the table, and every table entry has a fixtur
   CHECK(on_disk == in_table);
 }
 
+// Shapes too small for a fixture file each: odd YAML that must still fail cleanly, in place.
+struct BadText {
+  const char* text;
+  int line;
+  int column;
+  const char* message;
+};
+
+constexpr BadText bad_texts[] = {
+    {"~: 1\n", 1, 1, "expected a plain key, got nothing"},
+    {"? [a]\n: 1\n", 1, 3, "expected a plain key, got a list"},
+    {"listen: &l [\"127.0.0.1:1\"]\nadmin: {listen: *l}\n", 1, 9, "admin.listen: expected one \"IP:PORT\", got a list"},
+    {"devices: [~]\n", 1, 11, "devices[0]: expected a device profile"},
+    {"devices: [{name: a, identifiers: {location: [[1, 2]]}}]\n", 1, 46,
+     "identifiers.location[0]: expected a mapping (key: value), got a list"},
+    {"devices: [{name: a, identifiers: {cell: 5}}]\n", 1, 41, "cell: expected a mapping or a list of mappings"},
+    {"devices: [{name: a, identifiers: {imei: []}}]\n", 1, 41,
+     "imei: expected a value or a list of values, got nothing"},
+    {"devices: [{name: \"a\\tb\"}]\n", 1, 18, "without control characters"},
+    {"rules: [5]\n", 1, 9, "rules[0]: expected a mapping (key: value), got a single value"},
+    {"detectors: [a]\n", 1, 12, "detectors: expected a mapping (key: value), got a list"},
+    {"detectors: {a: {enabled: ~}}\n", 1, 17, "detectors.a.enabled: expected true or false, got nothing"},
+    {"workers: 99999999999999999999999\n", 1, 10, "out of range: expected an integer from 0 to 1024"},
+    {"limits: {max_inspect_bytes: 0x100}\n", 1, 29, "expected an integer from 1 to 1073741824, got '0x100'"},
+    {"events: {path: \"\"}\n", 1, 16, "events.path: must not be empty"},
+    {"mode: log\n---\nmode: block\n", 3, 1, "a second YAML document"},
+    {"clients: {allow: [{a: 1}]}\n", 1, 19, "clients.allow[0]: expected a string, got a mapping"},
+};
+
+TEST_CASE("odd YAML shapes fail in place") {
+  for (const auto& bad : bad_texts) {
+    CAPTURE(bad.text);
+    try {
+      load_config_text(bad.text, "inline.yaml");
+      FAIL_CHECK("loaded without error");
+    } catch (const ConfigError& error) {
+      CAPTURE(error.message());
+      CHECK(error.line() == bad.line);
+      CHECK(error.column() == bad.column);
+      CHECK(error.message().find(bad.message) != std::string::npos);
+    }
+  }
+  // A trailing "---" is an empty second document, not an error.
+  CHECK(load_config_text("mode: block\n---\n", "inline.yaml")->mode == Action::block);
+}
+
 TEST_CASE("identifier values never appear in error messages") {
   // Profiles hold real identifiers and check-config output ends up in bug reports.
   try {
