@@ -40,7 +40,7 @@ void print_created(const CertificateAuthority& ca) {
   std::printf(
       "\nAndroid 7+: apps ignore user CAs; install %s as a system CA on a rooted or emulator image\n"
       "(/system/etc/security/cacerts/, mode 644). iOS: install %s as a profile, then enable it under\n"
-      "Settings > General > About > Certificate Trust Settings. See certs/README.md.\n",
+      "Settings > General > About > Certificate Trust Settings (details: certs/README.md in the sources).\n",
       ca.android_file_name().c_str(), paths.cert_der.filename().c_str());
 }
 

@@ -75,13 +75,14 @@ X509Ptr build_certificate(EVP_PKEY* key) {
   X509_NAME* name = X509_get_subject_name(cert.get());
   const std::string common_name = ca_common_name();
   const bool ok =
-      X509_set_version(cert.get(), X509_VERSION_3) == 1 && serial && X509_set_serialNumber(cert.get(), serial.get()) == 1 &&
+      X509_set_version(cert.get(), X509_VERSION_3) == 1 && serial &&
+      X509_set_serialNumber(cert.get(), serial.get()) == 1 &&
       x509_util::set_time(X509_getm_notBefore(cert.get()), now - ca_backdate_seconds) &&
       x509_util::set_time(X509_getm_notAfter(cert.get()), now + ca_validity_days * 24 * 3600) &&
       X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("leakguard"), -1, -1,
                                  0) == 1 &&
-      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                 reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) == 1 &&
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                                 -1, -1, 0) == 1 &&
       X509_set_issuer_name(cert.get(), name) == 1 && X509_set_pubkey(cert.get(), key) == 1;
   if (!ok) throw CaError(error_message("cannot fill in the CA certificate"));
 
@@ -246,7 +247,8 @@ CertificateAuthority CertificateAuthority::create(const CaCreateOptions& options
   };
   std::error_code error;
   // Checked before the slow key generation for a quick answer; write_exclusive is the real guard.
-  if (!options.force && std::filesystem::symlink_status(paths.key, error).type() != std::filesystem::file_type::not_found)
+  if (!options.force &&
+      std::filesystem::symlink_status(paths.key, error).type() != std::filesystem::file_type::not_found)
     throw CaExistsError(exists_message());
   ensure_directory(paths.dir);
 
@@ -297,7 +299,8 @@ CertificateAuthority CertificateAuthority::load(const std::filesystem::path& dir
     throw CaError("CA key " + paths.key.string() + " does not belong to the certificate " + paths.cert_pem.string());
   }
   if (X509_check_ca(cert.get()) != 1 || (X509_get_key_usage(cert.get()) & KU_KEY_CERT_SIGN) == 0)
-    throw CaError(paths.cert_pem.string() + " is not a CA certificate (basicConstraints CA:TRUE and keyCertSign needed)");
+    throw CaError(paths.cert_pem.string() +
+                  " is not a CA certificate (basicConstraints CA:TRUE and keyCertSign needed)");
 
   CertificateAuthority ca(std::move(paths), std::move(cert), std::move(key));
   const std::time_t now = std::time(nullptr);

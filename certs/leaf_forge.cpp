@@ -15,9 +15,9 @@ using namespace leakguard::ossl;
 namespace {
 
 constexpr std::time_t day = 24 * 3600;
-constexpr std::time_t leaf_backdate = day;      // phones with a slow clock still accept the leaf
+constexpr std::time_t leaf_backdate = day;  // phones with a slow clock still accept the leaf
 constexpr std::time_t leaf_lifetime = 30 * day;
-constexpr std::time_t refresh_margin = day;     // never hand out a leaf about to expire
+constexpr std::time_t refresh_margin = day;  // never hand out a leaf about to expire
 
 bool is_dns_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
@@ -38,10 +38,10 @@ bool set_subject(X509* certificate, std::string_view common_name) {
   X509_NAME* subject = X509_get_subject_name(certificate);
   // CN is bounded at 64 (X.520); clients look at the SAN, which carries the whole name.
   const std::string cn(common_name.substr(0, 64));
-  return X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("leakguard"),
-                                    -1, -1, 0) == 1 &&
-         X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()),
-                                    -1, -1, 0) == 1;
+  return X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("leakguard"), -1,
+                                    -1, 0) == 1 &&
+         X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
+                                    -1, 0) == 1;
 }
 
 // Built from typed values rather than "DNS:..." config text, so no byte of a name from the network

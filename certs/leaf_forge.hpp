@@ -26,6 +26,9 @@ namespace leakguard {
 // reference-count bumps and a public-key comparison. An SSL_CTX per leaf was the alternative; it
 // would not make handshakes cheaper (SSL_set_SSL_CTX copies the certificate state just the same),
 // while SSL_CTX_new is slow in OpenSSL 3 (provider lookups) and each one carries kilobytes of state.
+// Measured on the lab VM (OpenSSL 3.0): SSL_new + use_on 2 us, SSL_CTX_new 110 us; a cache hit
+// 0.15 us, a miss 0.25 ms, mostly OpenSSL 3.0 encoding and decoding the public key rather than the
+// signature (a template copied per leaf was tried: parsing a certificate costs as much).
 // The pointers it hands out are shared by every connection: never modify them.
 class ForgedLeaf {
  public:

@@ -191,8 +191,7 @@ ClientHelloParse parse_client_hello(std::span<const std::uint8_t> bytes) {
       return i < message.size() ? message[i] : fragment[i - message.size()];
     };
     const std::size_t handshake_bytes = message.size() + fragment.size();
-    if (handshake_bytes >= 1 && handshake_byte(0) != handshake_type_client_hello)
-      return with_status(Status::malformed);
+    if (handshake_bytes >= 1 && handshake_byte(0) != handshake_type_client_hello) return with_status(Status::malformed);
     std::size_t message_end = 0;  // 0: length not visible yet
     if (handshake_bytes >= handshake_header_bytes) {
       const std::size_t body_length = static_cast<std::size_t>(handshake_byte(1)) << 16 |

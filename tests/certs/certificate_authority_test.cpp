@@ -231,7 +231,8 @@ TEST_CASE("load refuses a certificate that is not a CA") {
   // Re-sign a copy without basicConstraints, with the same key: it matches but cannot issue.
   ossl::X509Ptr plain(X509_dup(ca.certificate()));
   REQUIRE(plain);
-  ossl::X509ExtensionPtr removed(X509_delete_ext(plain.get(), X509_get_ext_by_NID(plain.get(), NID_basic_constraints, -1)));
+  ossl::X509ExtensionPtr removed(
+      X509_delete_ext(plain.get(), X509_get_ext_by_NID(plain.get(), NID_basic_constraints, -1)));
   REQUIRE(removed);
   REQUIRE(X509_sign(plain.get(), ca.key(), EVP_sha256()) > 0);
   {

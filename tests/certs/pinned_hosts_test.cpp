@@ -25,10 +25,10 @@ TEST_CASE("a remembered client/host pair is pinned until the ttl runs out") {
   CHECK_FALSE(pinned.is_pinned(phone, "api.bank.example"));
   pinned.remember(phone, "api.bank.example");
   CHECK(pinned.is_pinned(phone, "api.bank.example"));
-  CHECK(pinned.is_pinned(phone, "API.Bank.Example."));               // host compared like a name
+  CHECK(pinned.is_pinned(phone, "API.Bank.Example."));                        // host compared like a name
   CHECK(pinned.is_pinned(address("::ffff:10.42.0.11"), "api.bank.example"));  // mapped v4 is the same client
   CHECK_FALSE(pinned.is_pinned(address("10.42.0.12"), "api.bank.example"));   // per client
-  CHECK_FALSE(pinned.is_pinned(phone, "www.bank.example"));                  // per host
+  CHECK_FALSE(pinned.is_pinned(phone, "www.bank.example"));                   // per host
 
   clock.now += 3599s;
   CHECK(pinned.is_pinned(phone, "api.bank.example"));

@@ -16,8 +16,8 @@ namespace {
 struct HelloOptions {
   std::string server_name;
   std::vector<std::string> alpn;
-  int max_version = 0;           // 0: OpenSSL's default (TLS 1.3)
-  unsigned max_fragment = 0;     // 0: default; OpenSSL then splits handshake messages into records
+  int max_version = 0;        // 0: OpenSSL's default (TLS 1.3)
+  unsigned max_fragment = 0;  // 0: default; OpenSSL then splits handshake messages into records
 };
 
 // A real ClientHello: what an OpenSSL client writes when it starts a handshake.
@@ -265,10 +265,10 @@ TEST_CASE("malformed hellos are reported, not trusted") {
   CHECK(parse(record(synthetic_message({}, false))).status == ClientHelloStatus::ok);
 
   const auto malformed = [](const Bytes& bytes) { return parse(bytes).status == ClientHelloStatus::malformed; };
-  CHECK(malformed(Bytes{22, 3, 1, 0, 0}));                     // empty record
-  CHECK(malformed(Bytes{22, 3, 1, 0x40, 0x01}));               // record over 2^14
-  CHECK(malformed(Bytes{22, 3, 1, 0, 4, 2, 0, 0, 0}));         // a ServerHello
-  CHECK(malformed(Bytes{22, 3, 1, 0, 1, 2}));                  // wrong type seen in a partial record
+  CHECK(malformed(Bytes{22, 3, 1, 0, 0}));              // empty record
+  CHECK(malformed(Bytes{22, 3, 1, 0x40, 0x01}));        // record over 2^14
+  CHECK(malformed(Bytes{22, 3, 1, 0, 4, 2, 0, 0, 0}));  // a ServerHello
+  CHECK(malformed(Bytes{22, 3, 1, 0, 1, 2}));           // wrong type seen in a partial record
   {
     Bytes records = split_records(good, {10});
     records[5 + 10] = 21;  // the second record is an alert
@@ -278,7 +278,7 @@ TEST_CASE("malformed hellos are reported, not trusted") {
   CHECK(malformed(record(synthetic_message({sni_extension("")}))));
   CHECK(malformed(record(synthetic_message({sni_extension(std::string("a\0b", 3))}))));
   CHECK(malformed(record(synthetic_message({sni_extension(std::string(256, 'a'))}))));
-  CHECK(malformed(record(synthetic_message({extension(0, {})}))));          // empty SNI extension
+  CHECK(malformed(record(synthetic_message({extension(0, {})}))));               // empty SNI extension
   CHECK(malformed(record(synthetic_message({extension(16, {0, 3, 1, 'h'})}))));  // ALPN overruns
   CHECK(malformed(record(synthetic_message({extension(16, {0, 1, 0})}))));       // empty protocol
   CHECK(malformed(record(synthetic_message({extension(16, {0, 2, 2, 'h'})}))));  // protocol overruns list
