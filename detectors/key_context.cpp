@@ -44,7 +44,7 @@ KeyClass classify_normalized(std::string_view k) {
       contains(k, "trackingareacode"))
     c |= key_lac;
   if (is_one_of(k, {"cid", "ci", "eci", "nci", "cellid", "cellidentity", "cgi", "ecgi"}) || ends(k, "cellid") ||
-      ends(k, "cid"))
+      (ends(k, "cid") && !ends(k, "macid")))
     c |= key_cell_id;
   if (contains(k, "cellid")) c |= key_cell_self;
   if (is_one_of(k, {"loc", "ll", "latlng", "latlon", "coords", "coord", "position", "pos", "gps", "geo"}) ||

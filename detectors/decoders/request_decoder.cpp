@@ -36,13 +36,23 @@ std::string_view trim(std::string_view text) {
 }
 
 // Decoded base64 is kept only if it is text (or a known container): random bytes are what a hash
-// or a cipher gives, and scanning them would only waste time.
+// or a cipher gives, and scanning them would only waste time. Text is ASCII without control
+// characters, or valid UTF-8 (random high bytes almost never are).
 bool mostly_printable(std::string_view bytes) {
   if (bytes.empty()) return false;
   std::size_t bad = 0;
-  for (const char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) ++bad;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) ++bad;
+      continue;
+    }
+    std::size_t continuation = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
+    if (continuation == 0 || c >= 0xf5) return false;
+    for (; continuation > 0; --continuation) {
+      if (++i >= bytes.size()) return true;  // cut in the middle of a character: still text
+      if ((static_cast<unsigned char>(bytes[i]) & 0xc0) != 0x80) return false;
+    }
   }
   return bad * 100 <= bytes.size();
 }

@@ -58,6 +58,7 @@ struct Decimal {
   double value;
   const FieldSpan* field;
   KeyClass key;
+  std::size_t decimals;
   bool used = false;
 };
 
@@ -113,8 +114,11 @@ class HeuristicDetector::BufferScan {
   bool reportable(std::size_t end) const {
     return end >= buffer_.report_from && (buffer_.complete || end < bytes_.size());
   }
-  // Candidates inside a field (or buffer) that was decoded are judged in the decoded child.
-  bool covered(const FieldSpan* field) const { return ((field ? field->decoded : 0) | buffer_.decoded) != 0; }
+  // Candidates inside a field (or buffer) whose whole content was decoded (percent, parsed,
+  // unescaped) are judged in the decoded child.
+  bool covered(const FieldSpan* field) const {
+    return (((field ? field->decoded : 0) | buffer_.decoded) & decoded_all) != 0;
+  }
 
   void emit(IdentifierKind kind, std::string value, std::initializer_list<std::pair<std::size_t, std::size_t>> spans,
             const FieldSpan* field) {
@@ -275,7 +279,7 @@ class HeuristicDetector::BufferScan {
     if (std::fabs(value) > 180) return;
     const FieldSpan* field = view_.field_at(buffer_, begin, end);
     if (covered(field)) return;
-    decimals_.push_back({begin, end, value, field, classify_key(context_key(buffer_, field, begin))});
+    decimals_.push_back({begin, end, value, field, classify_key(context_key(buffer_, field, begin)), end - dot - 1});
   }
 
   void location(const Decimal& lat, const Decimal& lon) {
@@ -308,9 +312,12 @@ class HeuristicDetector::BufferScan {
         }
         if (a.used) continue;
       }
-      // "59.913868,10.752245": a pair written together.
+      // "59.913868,10.752245": a pair written together. Without a location name around it, 3
+      // decimals is any measurement ("1.250,2.500"); GPS output has at least 4.
       if (i + 1 < decimals_.size()) {
         Decimal& b = decimals_[i + 1];
+        const std::size_t needed = (a.key & key_location) ? 3 : 4;
+        if (a.decimals < needed || b.decimals < needed) continue;
         const std::string_view gap = bytes_.substr(a.end, b.begin > a.end ? b.begin - a.end : 0);
         if (!b.used && b.begin > a.end && gap.size() <= 2 &&
             std::all_of(gap.begin(), gap.end(), [](char c) { return c == ',' || c == ';' || c == ' ' || c == '/'; })) {
@@ -337,10 +344,11 @@ class HeuristicDetector::BufferScan {
     }
     if (!buffer_.complete) return;
     std::vector<CellGroup> cells;
+    std::vector<const FieldSpan*> self_cells;  // "SIM1CELLID": a cell id that needs no network keys
     std::vector<std::pair<const FieldSpan*, double>> e7_lat;
     std::vector<std::pair<const FieldSpan*, double>> e7_lon;
     for (const FieldSpan& field : list) {
-      if (field.decoded || buffer_.decoded) continue;
+      if ((field.decoded | buffer_.decoded) & decoded_all) continue;
       const std::string_view value = trim_value(bytes_.substr(field.begin, field.end - field.begin));
       if (value.empty() || value.size() > 20) continue;
       const bool hex = all_hex(value);
@@ -367,7 +375,8 @@ class HeuristicDetector::BufferScan {
         if ((key & key_mcc) && number) it->mcc = &field;
         else if ((key & key_mnc) && number) it->mnc = &field;
         else if (key & key_lac) it->lac = &field;
-        else if (key & (key_cell_id | key_cell_self)) it->cid = &field;
+        else if ((key & key_cell_self) && !placeholder_cell(value)) self_cells.push_back(&field);
+        else if ((key & key_cell_id) && !it->cid) it->cid = &field;
       }
       if ((key & (key_latitude | key_longitude)) && number) {
         const std::size_t digits = value.size() - (value[0] == '-' ? 1 : 0);
@@ -379,27 +388,27 @@ class HeuristicDetector::BufferScan {
         }
       }
     }
+    const auto text = [&](const FieldSpan* f) {
+      return f ? trim_value(bytes_.substr(f->begin, f->end - f->begin)) : std::string_view{};
+    };
     for (const CellGroup& group : cells) {
-      if (!group.cid) continue;
-      const auto text = [&](const FieldSpan* f) {
-        return f ? trim_value(bytes_.substr(f->begin, f->end - f->begin)) : std::string_view{};
-      };
+      if (!group.cid || !group.mcc || !group.lac || !ids::valid_mcc(text(group.mcc))) continue;
       const std::string_view cid = text(group.cid);
       if (placeholder_cell(cid)) continue;
       const std::size_t begin = static_cast<std::size_t>(cid.data() - bytes_.data());
-      const FieldSpan* real = fields.empty() ? nullptr : group.cid;
-      if (group.mcc && group.lac && ids::valid_mcc(text(group.mcc))) {
-        std::string value(text(group.mcc));
-        value += '-';
-        value.append(text(group.mnc));
-        value += '-';
-        value.append(text(group.lac));
-        value += '-';
-        value.append(cid);
-        emit(IdentifierKind::cell, std::move(value), {{begin, begin + cid.size()}}, real);
-      } else if (classify_key(group.cid->key) & key_cell_self) {
-        emit(IdentifierKind::cell, std::string(cid), {{begin, begin + cid.size()}}, real);
-      }
+      std::string value(text(group.mcc));
+      value += '-';
+      value.append(text(group.mnc));
+      value += '-';
+      value.append(text(group.lac));
+      value += '-';
+      value.append(cid);
+      emit(IdentifierKind::cell, std::move(value), {{begin, begin + cid.size()}}, fields.empty() ? nullptr : group.cid);
+    }
+    for (const FieldSpan* field : self_cells) {
+      const std::string_view cid = text(field);
+      const std::size_t begin = static_cast<std::size_t>(cid.data() - bytes_.data());
+      emit(IdentifierKind::cell, std::string(cid), {{begin, begin + cid.size()}}, fields.empty() ? nullptr : field);
     }
     for (const auto& [lat_field, lat] : e7_lat)
       for (const auto& [lon_field, lon] : e7_lon) {
