@@ -107,7 +107,7 @@ int ProxyServer::run() {
   auto work_guard = asio::make_work_guard(workers_[0]->io);
   for (auto& worker : workers_) {
     asio::io_context& io = threading_ == Threading::shared ? workers_[0]->io : worker->io;
-    worker->thread = std::thread([&io] { io.run(); });
+    worker->thread = std::thread([context = &io] { context->run(); });
   }
 
   asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
