@@ -3,6 +3,7 @@
 // std::shared_ptr<const Config> snapshot, so a SIGHUP reload never changes a running exchange.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -20,9 +22,14 @@
 namespace leakguard {
 
 // A configuration error always says where: file, line and column (1-based), and what is wrong.
+// what() is "FILE:LINE:COL: message"; line 0 means "no position" (the file cannot be read, or a
+// node built by code rather than parsed) and what() is then "FILE: message".
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(std::string file, int line, int column, std::string message);
+  // At a parsed node: converts yaml-cpp's 0-based mark. Detector factories use this for errors in
+  // their `detectors.NAME` options (Config::source names the file).
+  ConfigError(std::string file, const YAML::Node& node, std::string message);
   const std::string& file() const { return file_; }
   int line() const { return line_; }
   int column() const { return column_; }
@@ -38,8 +45,12 @@ class ConfigError : public std::runtime_error {
 enum class Action { allow, log, block, redact };
 
 struct ListenAddress {
-  std::string host;  // literal IPv4 or IPv6 address
+  std::string host;  // literal IPv4 or IPv6 address, canonical form, no brackets
   std::uint16_t port = 0;
+  // "127.0.0.1:8080" or "[::1]:8080"; the port is 0 (any free port) to 65535, decimal, no sign.
+  static std::optional<ListenAddress> parse(std::string_view text);
+  std::string to_string() const;  // the same form, brackets around IPv6
+  bool operator==(const ListenAddress&) const = default;
 };
 
 struct MacAddress {
@@ -95,6 +106,8 @@ struct Rule {
 
 // `detectors:` — each built-in detector reads its own options; the loader keeps the node (with
 // its marks) so the detector's factory can report errors with line and column.
+// `options` is that mapping without its `enabled` key (an empty mapping when there are no other
+// keys), so a factory can reject keys it does not know without special-casing `enabled`.
 struct DetectorSettings {
   bool enabled = true;
   YAML::Node options;

@@ -1,0 +1,114 @@
+// The decoded view of one exchange that every detector reads: a list of buffers (the request head,
+// the body, and every value decoded out of them: percent-decoded, base64, decompressed, ...), each
+// with its leaf fields (query parameters, headers, cookies, JSON values) and the names, encoding
+// chain and request position a finding needs. Built once per request by the RequestDecoder.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detectors/finding.hpp"
+
+namespace leakguard {
+
+// Families of transformation a field's content also appears under in a child buffer; a detector
+// skips matches of that family inside the field, because the child reports them better placed.
+enum DecodedAs : std::uint8_t {
+  decoded_none = 0,
+  decoded_all = 1,     // the child holds the same content in full (percent-decoded, parsed, unescaped)
+  decoded_base64 = 2,  // base64 of the field was decoded into a child
+  decoded_hex = 4,
+};
+
+// How buffer offsets map back to the bytes of the request as sent (for in-place redaction).
+struct Origin {
+  enum class Mapping : std::uint8_t { none, identity, percent };
+  Mapping mapping = Mapping::none;
+  RequestPart part = RequestPart::body;
+  std::uint32_t header_index = 0;
+  std::uint64_t base = 0;        // offset in the part of the first mapped byte
+  std::string_view raw;          // percent: the bytes as sent that the buffer was decoded from
+  std::uint32_t decoded_skip = 0;  // percent: buffer byte 0 is decoded byte `decoded_skip` of `raw`
+};
+
+struct FieldSpan {
+  std::uint32_t begin = 0;  // offsets in the buffer; fields of a buffer are sorted and disjoint
+  std::uint32_t end = 0;
+  std::string_view where;   // "query:imei", "body.json:cell.cid"
+  std::string_view key;     // the name the value was sent under; empty if none
+  std::uint32_t group = 0;  // siblings (one JSON object, one query string) share a group
+  std::uint8_t decoded = decoded_none;
+  Origin origin;            // per-field mapping (head fields); Mapping::none: use the buffer's
+};
+
+struct ScanBuffer {
+  std::string_view bytes;
+  std::string_view encoding;  // decoding layers so far, outermost first: "", "base64>json"
+  std::string_view where;     // for matches outside every field: "head", "body", "stream"
+  std::string_view key;       // name of the value this buffer was decoded from, if any
+  std::uint32_t first_field = 0;
+  std::uint32_t field_count = 0;
+  std::uint32_t depth = 0;    // decoding layers below the request
+  Origin origin;              // identity mapping: offset 0 is part offset origin.base
+  std::uint8_t decoded = decoded_none;  // DecodedAs bits for the whole buffer (a base64 body, ...)
+  // Raw streams: matches ending before `report_from` were judged in an earlier window, and while
+  // the stream is not `complete`, a match touching the window's end waits for the next one.
+  std::size_t report_from = 0;
+  bool complete = true;
+};
+
+// Bump storage for names and decoded bytes: string_views into it stay valid until reset(), and
+// capacity is kept between requests so a steady stream of requests allocates nothing.
+class Arena {
+ public:
+  std::string_view copy(std::string_view text);
+  std::string_view concat(std::string_view a, std::string_view b, std::string_view c = {});
+  // A cleared string that keeps its address until reset(); fill it, then view it.
+  std::string& buffer();
+  void reset();
+  std::size_t bytes_in_buffers() const { return buffer_bytes_; }
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<std::size_t> block_sizes_;
+  std::size_t block_ = 0;
+  std::size_t used_ = 0;
+  std::deque<std::string> buffers_;
+  std::size_t buffers_used_ = 0;
+  std::size_t buffer_bytes_ = 0;
+  char* allocate(std::size_t size);
+};
+
+struct DecodedView {
+  std::vector<ScanBuffer> buffers;
+  std::vector<FieldSpan> fields;
+
+  void clear() {
+    buffers.clear();
+    fields.clear();
+  }
+  std::span<const FieldSpan> fields_of(const ScanBuffer& buffer) const {
+    return {fields.data() + buffer.first_field, buffer.field_count};
+  }
+  // The field that holds bytes [begin, end) of the buffer, or null.
+  const FieldSpan* field_at(const ScanBuffer& buffer, std::size_t begin, std::size_t end) const;
+};
+
+// The name a value was sent under, for context checks: the field's key, the buffer's key, or, in
+// unstructured text ("IMEI:3532...", "<imsi>2420..."), the word just before `pos`.
+std::string_view context_key(const ScanBuffer& buffer, const FieldSpan* field, std::size_t pos);
+// Where to report a match: the field's place or the buffer's.
+std::string_view where_of(const ScanBuffer& buffer, const FieldSpan* field);
+// The location of buffer bytes [begin, end) in the request as sent, if they are there literally or
+// percent-encoded; nothing otherwise.
+void locate(const ScanBuffer& buffer, const FieldSpan* field, std::size_t begin, std::size_t end,
+            std::vector<ByteLocation>& out);
+// "base64>json" + "sha1" -> "base64>json>sha1"; both empty -> "plain".
+std::string encoding_chain(std::string_view layers, std::string_view transform);
+
+}  // namespace leakguard

@@ -1,0 +1,195 @@
+#include "detectors/inspector.hpp"
+
+#include <algorithm>
+
+#include "detectors/known_identifiers/known_index.hpp"
+#include "detectors/registry.hpp"
+
+namespace leakguard {
+
+struct InspectorCore {
+  ConfigSnapshot config;
+  std::vector<std::shared_ptr<const Detector>> detectors;
+  std::vector<std::string_view> learning_detectors;
+  DecodeLimits limits;
+};
+
+namespace {
+
+// Per-thread state reused across calls so that steady traffic allocates (almost) nothing.
+struct Workspace {
+  DecodedView view;
+  Arena arena;
+  std::vector<Finding> findings;
+  bool busy = false;
+};
+thread_local Workspace workspace;
+
+// Takes the thread's workspace, or a fresh one if a caller re-entered (a detector never does).
+class WorkspaceLease {
+ public:
+  WorkspaceLease() {
+    if (workspace.busy) {
+      own_ = std::make_unique<Workspace>();
+      ws_ = own_.get();
+    } else {
+      ws_ = &workspace;
+    }
+    ws_->busy = true;
+    ws_->view.clear();
+    ws_->arena.reset();
+    ws_->findings.clear();
+  }
+  ~WorkspaceLease() { ws_->busy = false; }
+  Workspace& operator*() { return *ws_; }
+  Workspace* operator->() { return ws_; }
+
+ private:
+  std::unique_ptr<Workspace> own_;
+  Workspace* ws_;
+};
+
+std::size_t device_index(const Config& config, const DeviceProfile* device) {
+  if (!device) return static_cast<std::size_t>(-1);
+  for (std::size_t i = 0; i < config.devices.size(); ++i)
+    if (&config.devices[i] == device) return i;
+  for (std::size_t i = 0; i < config.devices.size(); ++i)
+    if (config.devices[i].name == device->name) return i;
+  return static_cast<std::size_t>(-1);
+}
+
+void run_detectors(const InspectorCore& core, const DecodedView& view, const InspectionContext& context,
+                   std::vector<Finding>& findings) {
+  std::shared_ptr<const known::KnownIndex> learned;
+  if (context.learned) learned = context.learned->index();
+  DetectionContext detection;
+  detection.device = context.device;
+  detection.device_index = device_index(*core.config, context.device);
+  detection.learned = learned.get();
+  for (const auto& detector : core.detectors) detector->inspect(view, detection, findings);
+}
+
+// One finding per identifier and place; a heuristic finding of a value the known detector
+// reported is dropped (the known one says more); heuristic values join the learned store.
+void settle(const InspectorCore& core, std::vector<Finding>& findings, const InspectionContext& context,
+            std::unordered_set<std::string>* reported, InspectionResult& out) {
+  // Decide every drop before moving anything: the comparison reads the known findings.
+  thread_local std::vector<bool> dropped;
+  dropped.assign(findings.size(), false);
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const Finding& finding = findings[i];
+    if (finding.method != DetectionMethod::heuristic) continue;
+    dropped[i] = std::any_of(findings.begin(), findings.end(), [&](const Finding& k) {
+      return k.method == DetectionMethod::known && k.kind == finding.kind &&
+             (k.value == finding.value || k.where == finding.where);
+    });
+  }
+  thread_local std::unordered_set<std::string> seen;
+  seen.clear();
+  std::string key;
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    if (dropped[i]) continue;
+    Finding& finding = findings[i];
+    key.assign(to_string(finding.kind));
+    key += '\x1f';
+    key += to_string(finding.method);
+    key += '\x1f';
+    key += finding.value;
+    key += '\x1f';
+    key += finding.where;
+    if (reported) {
+      // A stream reports each identifier form once, not once per read.
+      key += '\x1f';
+      key += finding.encoding;
+      key += '\x1f';
+      key += finding.form;
+    }
+    if (!seen.insert(key).second) continue;
+    if (reported) {
+      if (reported->size() > 4096) reported->clear();
+      if (!reported->insert(key).second) continue;
+    }
+    if (finding.method == DetectionMethod::heuristic && context.learned && context.device &&
+        std::find(core.learning_detectors.begin(), core.learning_detectors.end(), finding.detector) !=
+            core.learning_detectors.end())
+      context.learned->learn(finding.kind, finding.value);
+    out.findings.push_back(std::move(finding));
+  }
+}
+
+}  // namespace
+
+Inspector::Inspector(ConfigSnapshot config) {
+  auto core = std::make_shared<InspectorCore>();
+  core->config = std::move(config);
+  core->detectors = build_detectors(*core->config);
+  for (const auto& detector : core->detectors)
+    if (detector->feeds_learning()) core->learning_detectors.push_back(detector->name());
+  const std::size_t inspect = core->config->limits.max_inspect_bytes;
+  core->limits.max_decoded_bytes = std::max<std::size_t>(8u << 20, inspect * 8);
+  core_ = std::move(core);
+}
+
+Inspector::~Inspector() = default;
+
+const Config& Inspector::config() const { return *core_->config; }
+
+const DeviceProfile* Inspector::device(std::string_view name) const {
+  for (const auto& device : core_->config->devices)
+    if (device.name == name) return &device;
+  return nullptr;
+}
+
+void Inspector::inspect_request(const HttpRequest& request, const InspectionContext& context,
+                                InspectionResult& out) const {
+  WorkspaceLease ws;
+  RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
+  decoder.decode_request(request);
+  run_detectors(*core_, ws->view, context, ws->findings);
+  settle(*core_, ws->findings, context, nullptr, out);
+}
+
+InspectionResult Inspector::inspect_request(const HttpRequest& request, const InspectionContext& context) const {
+  InspectionResult out;
+  inspect_request(request, context, out);
+  return out;
+}
+
+void Inspector::inspect_body(std::string_view body, std::string_view content_type, std::string_view content_encoding,
+                             const InspectionContext& context, InspectionResult& out) const {
+  WorkspaceLease ws;
+  RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
+  decoder.decode_body(body, content_type, content_encoding);
+  run_detectors(*core_, ws->view, context, ws->findings);
+  settle(*core_, ws->findings, context, nullptr, out);
+}
+
+RawStreamScanner Inspector::raw_stream_scanner() const { return RawStreamScanner(core_); }
+
+void RawStreamScanner::feed(std::string_view bytes, const InspectionContext& context, InspectionResult& out) {
+  if (bytes.empty()) return;
+  if (window_.size() > overlap) {
+    const std::size_t drop = window_.size() - overlap;
+    window_.erase(0, drop);
+    window_start_ += drop;
+  }
+  window_.append(bytes);
+  scan(false, context, out);
+}
+
+void RawStreamScanner::finish(const InspectionContext& context, InspectionResult& out) {
+  if (window_.empty()) return;
+  scan(true, context, out);
+}
+
+void RawStreamScanner::scan(bool complete, const InspectionContext& context, InspectionResult& out) {
+  WorkspaceLease ws;
+  RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
+  const std::size_t report_from = static_cast<std::size_t>(decided_until_ - window_start_);
+  decoder.add_stream_window(window_, window_start_, report_from, complete);
+  run_detectors(*core_, ws->view, context, ws->findings);
+  settle(*core_, ws->findings, context, &reported_, out);
+  decided_until_ = window_start_ + window_.size();
+}
+
+}  // namespace leakguard

@@ -1,0 +1,232 @@
+#include "detectors/known_identifiers/known_identifier_detector.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include "common/mask.hpp"
+#include "detectors/identifiers.hpp"
+#include "detectors/key_context.hpp"
+
+namespace leakguard {
+namespace {
+
+using known::FormFamily;
+using known::Role;
+
+constexpr double metres_per_degree = 111320.0;
+
+bool suppressed(const FieldSpan* field, const ScanBuffer& buffer, FormFamily family) {
+  const std::uint8_t decoded = static_cast<std::uint8_t>((field ? field->decoded : 0) | buffer.decoded);
+  if (decoded & decoded_all) return true;
+  if (family == FormFamily::base64 && (decoded & decoded_base64)) return true;
+  if (family == FormFamily::hex && (decoded & decoded_hex)) return true;
+  return false;
+}
+
+struct CoordinateHit {
+  std::uint32_t value;
+  double coordinate;
+  std::size_t begin;
+  std::size_t end;
+  bool e7;
+};
+
+// A number that starts at `begin` (after an optional '-' just before it): its extent and value.
+// False if it is glued to other digits or dots (a version, an IP address, a longer number).
+bool read_coordinate(std::string_view bytes, std::size_t begin, bool e7, std::uint8_t e7_digits, CoordinateHit& hit) {
+  std::size_t start = begin;
+  if (start > 0 && bytes[start - 1] == '-') --start;
+  if (start > 0 && (ids::is_digit(bytes[start - 1]) || bytes[start - 1] == '.')) return false;
+  std::size_t end = begin;
+  while (end < bytes.size() && ids::is_digit(bytes[end])) ++end;
+  if (e7) {
+    if (end - begin != e7_digits) return false;
+    if (end < bytes.size() && bytes[end] == '.') return false;
+  } else {
+    if (end >= bytes.size() || bytes[end] != '.') return false;
+    ++end;
+    const std::size_t decimals_begin = end;
+    while (end < bytes.size() && ids::is_digit(bytes[end])) ++end;
+    if (end - decimals_begin < 3) return false;
+    if (end + 1 < bytes.size() && bytes[end] == '.' && ids::is_digit(bytes[end + 1])) return false;
+  }
+  double value = 0;
+  const auto result = std::from_chars(bytes.data() + start, bytes.data() + end, value);
+  if (result.ec != std::errc()) return false;
+  hit.coordinate = e7 ? value / 1e7 : value;
+  hit.begin = start;
+  hit.end = end;
+  hit.e7 = e7;
+  return true;
+}
+
+double distance_m(double lat1, double lon1, double lat2, double lon2) {
+  const double dy = (lat1 - lat2) * metres_per_degree;
+  const double dx = (lon1 - lon2) * metres_per_degree * std::cos((lat1 + lat2) / 2 * M_PI / 180.0);
+  return std::sqrt(dx * dx + dy * dy);
+}
+
+// The number `number` alone somewhere in `bytes` (not part of a longer number).
+bool has_number(std::string_view bytes, std::string_view number) {
+  for (std::size_t pos = bytes.find(number); pos != std::string_view::npos; pos = bytes.find(number, pos + 1)) {
+    const bool left = pos == 0 || !ids::is_digit(bytes[pos - 1]);
+    const bool right = pos + number.size() >= bytes.size() || !ids::is_digit(bytes[pos + number.size()]);
+    if (left && right) return true;
+  }
+  return false;
+}
+
+Finding make_finding(IdentifierKind kind, const known::IndexedValue& value, bool learned, const ScanBuffer& buffer,
+                     const FieldSpan* field, std::string_view transform, std::string_view variant,
+                     const DetectionContext& context) {
+  Finding finding;
+  finding.kind = kind;
+  finding.detector = std::string(KnownIdentifierDetector::detector_name);
+  finding.method = DetectionMethod::known;
+  finding.encoding = encoding_chain(buffer.encoding, transform);
+  finding.form = std::string(variant);
+  finding.where = std::string(where_of(buffer, field));
+  finding.value = value.value;
+  finding.masked_value = mask_value(value.value);
+  if (context.device) finding.device = context.device->name;
+  finding.learned = learned;
+  return finding;
+}
+
+}  // namespace
+
+KnownIdentifierDetector::KnownIdentifierDetector(std::shared_ptr<const known::KnownIndex> index)
+    : index_(std::move(index)) {}
+
+void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionContext& context,
+                                      std::vector<Finding>& out) const {
+  const bool profiled = context.device_index != static_cast<std::size_t>(-1) && index_->pattern_count() > 0;
+  const bool learned = context.learned && context.learned->pattern_count() > 0;
+  if (!profiled && !learned) return;
+  thread_local std::vector<matchers::Match> matches;
+  for (const ScanBuffer& buffer : view.buffers) {
+    if (profiled) {
+      matches.clear();
+      index_->database().scan(buffer.bytes, matches);
+      if (!matches.empty()) report(*index_, false, view, buffer, matches, context, out);
+    }
+    if (learned) {
+      matches.clear();
+      context.learned->database().scan(buffer.bytes, matches);
+      if (!matches.empty()) report(*context.learned, true, view, buffer, matches, context, out);
+    }
+  }
+}
+
+void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learned, const DecodedView& view,
+                                     const ScanBuffer& buffer, const std::vector<matchers::Match>& matches,
+                                     const DetectionContext& context, std::vector<Finding>& out) {
+  const std::string_view bytes = buffer.bytes;
+  std::vector<CoordinateHit> latitudes;
+  std::vector<CoordinateHit> longitudes;
+  for (const matchers::Match& match : matches) {
+    const known::PatternInfo& pattern = index.pattern(match.id);
+    const known::IndexedValue& value = index.value(pattern.value);
+    if (!learned && value.device != context.device_index) continue;
+    const std::size_t end = match.end;
+    if (end < pattern.length) continue;
+    const std::size_t begin = end - pattern.length;
+    // Raw streams: judged in an earlier window, or waiting for the byte after it.
+    if (end < buffer.report_from || (!buffer.complete && end >= bytes.size())) continue;
+
+    switch (pattern.role) {
+      case Role::identifier: {
+        if (pattern.digit_boundary &&
+            ((begin > 0 && ids::is_digit(bytes[begin - 1])) || (end < bytes.size() && ids::is_digit(bytes[end]))))
+          continue;
+        if (pattern.hex_boundary &&
+            ((begin > 0 && ids::is_hex(bytes[begin - 1])) || (end < bytes.size() && ids::is_hex(bytes[end]))))
+          continue;
+        const FieldSpan* field = view.field_at(buffer, begin, end);
+        if (suppressed(field, buffer, pattern.family)) continue;
+        Finding finding = make_finding(value.kind, value, learned, buffer, field, pattern.transform, pattern.variant, context);
+        finding.matched.emplace_back(bytes.substr(begin, end - begin));
+        locate(buffer, field, begin, end, finding.locations);
+        out.push_back(std::move(finding));
+        break;
+      }
+      case Role::latitude:
+      case Role::longitude:
+      case Role::latitude_e7:
+      case Role::longitude_e7: {
+        const bool e7 = pattern.role == Role::latitude_e7 || pattern.role == Role::longitude_e7;
+        CoordinateHit hit{pattern.value, 0, 0, 0, e7};
+        if (!read_coordinate(bytes, begin, e7, pattern.e7_digits, hit)) continue;
+        if (suppressed(view.field_at(buffer, hit.begin, hit.end), buffer, FormFamily::plain)) continue;
+        (pattern.role == Role::latitude || pattern.role == Role::latitude_e7 ? latitudes : longitudes).push_back(hit);
+        break;
+      }
+      case Role::cell_id: {
+        if ((begin > 0 && ids::is_digit(bytes[begin - 1])) || (end < bytes.size() && ids::is_digit(bytes[end]))) continue;
+        const FieldSpan* field = view.field_at(buffer, begin, end);
+        if (suppressed(field, buffer, FormFamily::plain)) continue;
+        // A cell id alone is a number like any other: it needs a cell key or its network beside it.
+        const KeyClass key = classify_key(context_key(buffer, field, begin));
+        const CellId& cell = value.cell;
+        const bool network = has_number(bytes, std::to_string(cell.mcc)) &&
+                             (has_number(bytes, std::to_string(cell.mnc)) || has_number(bytes, std::to_string(cell.lac)));
+        if (!(key & (key_cell_id | key_cell_self)) && !network) continue;
+        Finding finding = make_finding(IdentifierKind::cell, value, learned, buffer, field, "", "", context);
+        finding.matched.emplace_back(bytes.substr(begin, end - begin));
+        locate(buffer, field, begin, end, finding.locations);
+        out.push_back(std::move(finding));
+        break;
+      }
+    }
+  }
+  // A location is a latitude and a longitude, in one buffer, together within the radius.
+  for (std::size_t i = 0; i < latitudes.size(); ++i) {
+    const CoordinateHit& lat = latitudes[i];
+    bool reported = false;
+    for (std::size_t j = 0; j < i && !reported; ++j) reported = latitudes[j].value == lat.value;
+    if (reported) continue;
+    const known::IndexedValue& value = index.value(lat.value);
+    for (const CoordinateHit& lon : longitudes) {
+      if (lon.value != lat.value || lon.begin == lat.begin) continue;
+      if (distance_m(lat.coordinate, lon.coordinate, value.point.lat, value.point.lon) > index.radius_m()) continue;
+      const FieldSpan* field = view.field_at(buffer, lat.begin, lat.end);
+      Finding finding = make_finding(IdentifierKind::location, value, learned, buffer, field, lat.e7 ? "e7" : "", "", context);
+      finding.matched.emplace_back(bytes.substr(lat.begin, lat.end - lat.begin));
+      finding.matched.emplace_back(bytes.substr(lon.begin, lon.end - lon.begin));
+      locate(buffer, field, lat.begin, lat.end, finding.locations);
+      locate(buffer, view.field_at(buffer, lon.begin, lon.end), lon.begin, lon.end, finding.locations);
+      out.push_back(std::move(finding));
+      break;
+    }
+  }
+}
+
+}  // namespace leakguard
+
+namespace leakguard {
+
+std::unique_ptr<const Detector> KnownIdentifierDetector::create(const DetectorBuildContext& context) {
+  DetectorOptions options(context.config, context.settings, detector_name);
+  known::IndexOptions index_options;
+  const auto hashes = options.get_strings("hashes", {"md5", "sha1", "sha256"});
+  index_options.forms.md5 = index_options.forms.sha1 = index_options.forms.sha256 = false;
+  for (const auto& hash : hashes) {
+    if (hash == "md5") index_options.forms.md5 = true;
+    else if (hash == "sha1") index_options.forms.sha1 = true;
+    else if (hash == "sha256") index_options.forms.sha256 = true;
+    else options.fail(context.settings.options["hashes"], "unknown hash '" + hash + "' (md5, sha1, sha256)");
+  }
+  const auto encodings = options.get_strings("encodings", {"hex", "base64"});
+  index_options.forms.hex = index_options.forms.base64 = false;
+  for (const auto& encoding : encodings) {
+    if (encoding == "hex") index_options.forms.hex = true;
+    else if (encoding == "base64") index_options.forms.base64 = true;
+    else options.fail(context.settings.options["encodings"], "unknown encoding '" + encoding + "' (hex, base64)");
+  }
+  index_options.kinds = options.get_kinds("kinds");
+  index_options.radius_m = options.get_number("location_radius_m", 150, 1, 100000);
+  options.finish();
+  return std::make_unique<KnownIdentifierDetector>(known::KnownIndex::from_devices(context.config, index_options));
+}
+
+}  // namespace leakguard

@@ -1,0 +1,155 @@
+#include "detectors/known_identifiers/known_index.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "detectors/identifiers.hpp"
+
+namespace leakguard::known {
+namespace {
+
+constexpr double metres_per_degree = 111320.0;
+
+bool wanted(const IndexOptions& options, IdentifierKind kind) {
+  return options.kinds.empty() || std::find(options.kinds.begin(), options.kinds.end(), kind) != options.kinds.end();
+}
+
+std::string format_fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+}  // namespace
+
+std::shared_ptr<const KnownIndex> KnownIndex::from_devices(const Config& config, const IndexOptions& options) {
+  auto index = std::make_shared<KnownIndex>();
+  index->radius_m_ = options.radius_m;
+  for (std::uint32_t d = 0; d < config.devices.size(); ++d) {
+    const DeviceProfile& device = config.devices[d];
+    for (const auto& [kind, list] : device.values) {
+      if (!wanted(options, kind)) continue;
+      for (const auto& raw : list) {
+        const auto canonical = ids::canonical_value(kind, raw);
+        if (!canonical)
+          throw ConfigError(config.source, 0, 0,
+                            "device '" + device.name + "': " + std::string(to_string(kind)) + " value is not a valid " +
+                                std::string(to_string(kind)));
+        index->add_string_value(d, kind, *canonical, options.forms);
+      }
+    }
+    if (wanted(options, IdentifierKind::location))
+      for (const auto& point : device.locations) index->add_location(d, point);
+    if (wanted(options, IdentifierKind::cell))
+      for (const auto& cell : device.cells) index->add_cell(d, cell);
+  }
+  index->compile();
+  return index;
+}
+
+std::shared_ptr<const KnownIndex> KnownIndex::from_values(
+    const std::vector<std::pair<IdentifierKind, std::string>>& values, const IndexOptions& options) {
+  auto index = std::make_shared<KnownIndex>();
+  index->radius_m_ = options.radius_m;
+  for (const auto& [kind, value] : values)
+    if (auto canonical = ids::canonical_value(kind, value)) index->add_string_value(0, kind, *canonical, options.forms);
+  index->compile();
+  return index;
+}
+
+void KnownIndex::add_string_value(std::uint32_t device, IdentifierKind kind, const std::string& canonical,
+                                  const FormOptions& options) {
+  const auto value_index = static_cast<std::uint32_t>(values_.size());
+  values_.push_back({device, kind, canonical, {}, {}});
+  for (auto& form : derive_forms(kind, canonical, options)) {
+    PatternInfo info;
+    info.value = value_index;
+    info.length = static_cast<std::uint16_t>(form.text.size());
+    info.role = Role::identifier;
+    info.digit_boundary = form.digit_boundary;
+    info.hex_boundary = form.hex_boundary;
+    info.family = form.family;
+    info.variant = form.variant;
+    info.transform = form.transform;
+    patterns_.push_back(info);
+    texts_.push_back(std::move(form.text));
+    caseless_.push_back(form.caseless);
+  }
+}
+
+void KnownIndex::add_location(std::uint32_t device, const GeoPoint& point) {
+  const auto value_index = static_cast<std::uint32_t>(values_.size());
+  values_.push_back({device, IdentifierKind::location, format_fixed(point.lat, 6) + "," + format_fixed(point.lon, 6),
+                     point, {}});
+  // Every number within the radius starts with one of a few 3-decimal prefixes ("59.912".."59.915")
+  // or, times 10^7, with one of a few leading-digit prefixes: literals for Hyperscan, checked
+  // numerically by the detector. The sign is checked there too.
+  const double dlat = radius_m_ / metres_per_degree;
+  const double dlon = radius_m_ / (metres_per_degree * std::max(0.01, std::cos(point.lat * M_PI / 180.0)));
+  auto add_prefixes = [&](double coordinate, double delta, Role decimal_role, Role e7_role) {
+    const double low = std::max(0.0, std::fabs(coordinate) - delta);
+    const double high = std::fabs(coordinate) + delta;
+    for (long bin = static_cast<long>(std::floor(low * 1000)); bin <= static_cast<long>(std::floor(high * 1000)); ++bin) {
+      PatternInfo info;
+      info.value = value_index;
+      info.role = decimal_role;
+      info.family = FormFamily::plain;
+      std::string text = std::to_string(bin / 1000) + "." + format_fixed(static_cast<double>(bin % 1000) / 1000, 3).substr(2);
+      info.length = static_cast<std::uint16_t>(text.size());
+      patterns_.push_back(info);
+      texts_.push_back(std::move(text));
+      caseless_.push_back(false);
+    }
+    const long long e7_low = static_cast<long long>(std::floor(low * 1e7));
+    const long long e7_high = static_cast<long long>(std::floor(high * 1e7));
+    const std::size_t digits = std::to_string(static_cast<long long>(std::fabs(coordinate) * 1e7)).size();
+    if (digits < 8 || std::to_string(e7_low).size() != digits || std::to_string(e7_high).size() != digits) return;
+    for (long long bin = e7_low / 10000; bin <= e7_high / 10000; ++bin) {
+      PatternInfo info;
+      info.value = value_index;
+      info.role = e7_role;
+      info.family = FormFamily::plain;
+      info.e7_digits = static_cast<std::uint8_t>(digits);
+      std::string text = std::to_string(bin);
+      info.length = static_cast<std::uint16_t>(text.size());
+      patterns_.push_back(info);
+      texts_.push_back(std::move(text));
+      caseless_.push_back(false);
+    }
+  };
+  add_prefixes(point.lat, dlat, Role::latitude, Role::latitude_e7);
+  add_prefixes(point.lon, dlon, Role::longitude, Role::longitude_e7);
+}
+
+void KnownIndex::add_cell(std::uint32_t device, const CellId& cell) {
+  if (cell.cid < 100) return;  // a two-digit cell id would match every small number
+  const auto value_index = static_cast<std::uint32_t>(values_.size());
+  values_.push_back({device, IdentifierKind::cell,
+                     std::to_string(cell.mcc) + "-" + std::to_string(cell.mnc) + "-" + std::to_string(cell.lac) + "-" +
+                         std::to_string(cell.cid),
+                     {}, cell});
+  PatternInfo info;
+  info.value = value_index;
+  info.role = Role::cell_id;
+  info.digit_boundary = true;
+  std::string text = std::to_string(cell.cid);
+  info.length = static_cast<std::uint16_t>(text.size());
+  patterns_.push_back(info);
+  texts_.push_back(std::move(text));
+  caseless_.push_back(false);
+}
+
+void KnownIndex::compile() {
+  std::vector<matchers::Literal> literals;
+  literals.reserve(texts_.size());
+  for (std::uint32_t i = 0; i < texts_.size(); ++i) literals.push_back({texts_[i], caseless_[i], i});
+  database_ = matchers::Database::compile_literals(literals);
+  // The database holds its own copy of the patterns.
+  texts_.clear();
+  texts_.shrink_to_fit();
+  caseless_.clear();
+  caseless_.shrink_to_fit();
+}
+
+}  // namespace leakguard::known

@@ -1,0 +1,86 @@
+// The compiled form of every known value: one Hyperscan literal database over all forms of all
+// devices (built once per configuration), plus what each pattern means. Location and cell values
+// become literal prefixes and cell ids that the detector then checks numerically. Learned values
+// get a small index of their own, built when a value is learned.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/identifier_kind.hpp"
+#include "config/config.hpp"
+#include "detectors/known_identifiers/forms.hpp"
+#include "detectors/matchers/hyperscan.hpp"
+
+namespace leakguard::known {
+
+enum class Role : std::uint8_t {
+  identifier,    // a form of a string value
+  latitude,      // "59.913": the start of a latitude within the radius (3 decimals)
+  longitude,
+  latitude_e7,   // "59913": the start of the latitude times 10^7
+  longitude_e7,
+  cell_id,       // the cell id in decimal
+};
+
+struct PatternInfo {
+  std::uint32_t value = 0;  // index into values()
+  std::uint16_t length = 0;
+  Role role = Role::identifier;
+  bool digit_boundary = false;
+  bool hex_boundary = false;
+  FormFamily family = FormFamily::plain;
+  std::uint8_t e7_digits = 0;  // E7 roles: digits of the whole number
+  std::string_view variant;    // static strings from forms.cpp
+  std::string_view transform;
+};
+
+struct IndexedValue {
+  std::uint32_t device = 0;  // index in Config::devices (0 in a learned index)
+  IdentifierKind kind = IdentifierKind::imei;
+  std::string value;         // canonical; location "lat,lon"; cell "mcc-mnc-lac-cid"
+  GeoPoint point;
+  CellId cell;
+};
+
+struct IndexOptions {
+  FormOptions forms;
+  double radius_m = 150;
+  std::vector<IdentifierKind> kinds;  // looked for; empty = all
+};
+
+class KnownIndex {
+ public:
+  // Values of every device in `config` (device = index in config.devices). Throws ConfigError for
+  // a value that is no identifier of its kind, std::runtime_error if Hyperscan refuses.
+  static std::shared_ptr<const KnownIndex> from_devices(const Config& config, const IndexOptions& options);
+  // String values learned for one device (device index 0).
+  static std::shared_ptr<const KnownIndex> from_values(const std::vector<std::pair<IdentifierKind, std::string>>& values,
+                                                       const IndexOptions& options);
+
+  const matchers::Database& database() const { return database_; }
+  const PatternInfo& pattern(std::uint32_t id) const { return patterns_[id]; }
+  const IndexedValue& value(std::uint32_t index) const { return values_[index]; }
+  std::size_t value_count() const { return values_.size(); }
+  std::size_t pattern_count() const { return patterns_.size(); }
+  double radius_m() const { return radius_m_; }
+
+ private:
+  void add_string_value(std::uint32_t device, IdentifierKind kind, const std::string& canonical,
+                        const FormOptions& options);
+  void add_location(std::uint32_t device, const GeoPoint& point);
+  void add_cell(std::uint32_t device, const CellId& cell);
+  void compile();
+
+  std::vector<IndexedValue> values_;
+  std::vector<PatternInfo> patterns_;
+  std::vector<std::string> texts_;
+  std::vector<bool> caseless_;
+  matchers::Database database_;
+  double radius_m_ = 150;
+};
+
+}  // namespace leakguard::known
