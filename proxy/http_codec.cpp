@@ -236,11 +236,30 @@ HttpStreamParser::Step HttpStreamParser::finish() {
   return step;
 }
 
+namespace {
+// RFC 9110 token characters: anything else in a field name ("Bad Header", "Host\x01") is read
+// differently by different servers, so a proxy must not pass it on.
+bool is_token_char(unsigned char c) {
+  if (std::isalnum(c)) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
 std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head) {
+  for (unsigned char c : head.method)
+    if (!is_token_char(c)) return "invalid character in the method";
   int content_length_count = 0;
   int transfer_encoding_count = 0;
   int host_count = 0;
   for (const auto& h : head.headers) {
+    if (h.name.empty() || !std::all_of(h.name.begin(), h.name.end(), [](char c) { return is_token_char(c); }))
+      return "invalid header name";
     if (iequals(h.name, "content-length")) {
       ++content_length_count;
       const auto v = trim_ows(h.value);

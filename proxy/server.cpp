@@ -68,10 +68,9 @@ awaitable<void> ProxyServer::accept_loop(tcp::acceptor& acceptor, unsigned worke
   for (;;) {
     error_code ec;
     // Shared mode: every session gets a strand of its own, so its two coroutines never overlap.
-    auto socket = threading_ == Threading::shared
-                      ? co_await acceptor.async_accept(asio::make_strand(acceptor.get_executor()),
-                                                       redirect_error(use_awaitable, ec))
-                      : co_await acceptor.async_accept(redirect_error(use_awaitable, ec));
+    tcp::socket socket(threading_ == Threading::shared ? asio::any_io_executor(asio::make_strand(acceptor.get_executor()))
+                                                       : acceptor.get_executor());
+    co_await acceptor.async_accept(socket, redirect_error(use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       // EMFILE and friends: keep accepting once descriptors free up; the error is counted.
@@ -107,7 +106,7 @@ int ProxyServer::run() {
   auto work_guard = asio::make_work_guard(workers_[0]->io);
   for (auto& worker : workers_) {
     asio::io_context& io = threading_ == Threading::shared ? workers_[0]->io : worker->io;
-    worker->thread = std::thread([&io] { io.run(); });
+    worker->thread = std::thread([context = &io] { context->run(); });
   }
 
   asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);

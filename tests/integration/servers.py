@@ -79,8 +79,9 @@ class RecordingOrigin:
       anything else     200 with a JSON summary of the request (method, path, headers, body size)
     """
 
-    def __init__(self, host="127.0.0.1", family=socket.AF_INET):
+    def __init__(self, host="127.0.0.1", family=socket.AF_INET, record_path=None):
         origin = self
+        self.record_path = record_path
         self.connections = []
         self.requests = []
         self.lock = threading.Lock()
@@ -90,7 +91,7 @@ class RecordingOrigin:
                 record = bytearray()
                 with origin.lock:
                     origin.connections.append(record)
-                reader = _RecordingReader(self.rfile, record, origin.lock)
+                reader = _RecordingReader(self.rfile, record, origin.lock, origin.record_path)
                 while True:
                     try:
                         message = read_http_message(reader)
@@ -168,12 +169,15 @@ class RecordingOrigin:
 class _RecordingReader:
     """Wraps the handler's rfile so every byte read is also appended to the connection record."""
 
-    def __init__(self, inner, record, lock):
-        self.inner, self.record, self.lock = inner, record, lock
+    def __init__(self, inner, record, lock, record_path=None):
+        self.inner, self.record, self.lock, self.record_path = inner, record, lock, record_path
 
     def _keep(self, data):
         with self.lock:
             self.record += data
+            if self.record_path and data:
+                with open(self.record_path, "ab") as f:
+                    f.write(data)
         return data
 
     def readline(self, limit=-1):
@@ -189,7 +193,7 @@ class _RecordingReader:
 class EchoServer:
     """Raw TCP: echoes what it receives, prefixed, and records it."""
 
-    def __init__(self, host="127.0.0.1", family=socket.AF_INET, greeting=b""):
+    def __init__(self, host="127.0.0.1", family=socket.AF_INET, greeting=b"", record_path=None):
         echo = self
         self.received = bytearray()
         self.lock = threading.Lock()
@@ -204,6 +208,9 @@ class EchoServer:
                         return
                     with echo.lock:
                         echo.received += data
+                        if record_path:
+                            with open(record_path, "ab") as f:
+                                f.write(data)
                     self.request.sendall(b"echo:" + data)
 
         self.server = _ThreadingTCPServer((host, 0), Handler, family)

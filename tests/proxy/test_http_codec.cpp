@@ -82,7 +82,8 @@ TEST_CASE("the header section limit gives head_too_large") {
 }
 
 TEST_CASE("malformed requests are errors, not guesses") {
-  for (const std::string input : {"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", "GARBAGE\r\n\r\n",
+  for (const std::string input : {"GET / HTTP/1.1\r\nHost: h\r\nBad Header: x\r\n\r\n", "GARBAGE\r\n\r\n",
+                                  "GET / HTTP/1.1\r\nHost: h\r\nX-A\x01: x\r\n\r\n",
                                   "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n"}) {
     HttpStreamParser parser(HttpStreamParser::Direction::request, 8192);
     const auto step = parser.parse(input);
