@@ -1,0 +1,235 @@
+// Each decoding layer on its own: percent, base64 (both alphabets, padding, 76-column wrapping),
+// hex, JSON fields with paths and offsets, forms, multipart, XML, gzip/deflate/br with bounds, and
+// the request decoder's view (where, encoding chain, nesting).
+#include <doctest/doctest.h>
+
+#include "detectors/decoders/base64.hpp"
+#include "detectors/decoders/compression.hpp"
+#include "detectors/decoders/form.hpp"
+#include "detectors/decoders/hex.hpp"
+#include "detectors/decoders/json.hpp"
+#include "detectors/decoders/multipart.hpp"
+#include "detectors/decoders/request_decoder.hpp"
+#include "detectors/decoders/url.hpp"
+#include "detectors/decoders/xml.hpp"
+#include "tests/detectors/test_support.hpp"
+
+using namespace leakguard;
+using namespace leakguard::decoders;
+
+TEST_CASE("percent decoding keeps '+' and maps offsets back to the raw bytes") {
+  std::string out;
+  CHECK(percent_decode("%2B47%20a+b%zz%4", out) == 2);
+  CHECK(out == "+47 a+b%zz%4");
+  CHECK(has_percent_escape("a%41"));
+  CHECK_FALSE(has_percent_escape("100%"));
+  CHECK(raw_offset_of_decoded("%2B4791", 0) == 0);
+  CHECK(raw_offset_of_decoded("%2B4791", 1) == 3);
+  CHECK(raw_offset_of_decoded("%2B4791", 5) == 7);
+}
+
+TEST_CASE("base64: standard and URL-safe, padded or not, wrapped at 76 columns") {
+  const std::string text = "{\"IMEI1\": \"353209091234567\", \"x\": \"\xff\xfe?>\"}";
+  for (bool url : {false, true})
+    for (bool pad : {false, true}) {
+      std::string encoded = base64_encode(text, url, pad);
+      std::string out;
+      REQUIRE(base64_decode(encoded, out));
+      CHECK(out == text);
+    }
+  std::string wrapped = base64_encode(std::string(200, 'a') + text);
+  for (std::size_t i = 76; i < wrapped.size(); i += 78) wrapped.insert(i, "\r\n");
+  std::string out;
+  REQUIRE(base64_decode(wrapped, out));
+  CHECK(out == std::string(200, 'a') + text);
+  CHECK(looks_like_base64(wrapped));
+
+  out.clear();
+  CHECK_FALSE(base64_decode("ab+c-d__", out));  // mixed alphabets
+  out.clear();
+  CHECK_FALSE(base64_decode("abc=d", out));     // data after padding
+  out.clear();
+  CHECK_FALSE(base64_decode("abcde", out));     // impossible length
+  out.clear();
+  CHECK_FALSE(base64_decode("abcdefgh", out, 3));  // output bound
+  CHECK_FALSE(looks_like_base64("1234567890123456789"));  // digits are not base64 text
+  CHECK_FALSE(looks_like_base64("hello world this is text"));
+}
+
+TEST_CASE("hex of ASCII") {
+  std::string out;
+  REQUIRE(hex_decode("333533323039", out));
+  CHECK(out == "353209");
+  CHECK(hex_encode("\x01\xab", true) == "01AB");
+  CHECK(looks_like_hex("33353332303930393132333435363"
+                       "7"));
+  CHECK_FALSE(looks_like_hex("3335333"));  // odd
+  out.clear();
+  CHECK_FALSE(hex_decode("zz", out));
+}
+
+TEST_CASE("JSON fields carry paths, keys, groups and the value's position") {
+  const std::string text = R"({"a": "x", "cell": {"mcc": 242, "cid": 56789}, "list": ["\u0033\u0035", 1.5e3], "b": true})";
+  std::vector<JsonField> fields;
+  std::vector<std::string> paths;
+  std::vector<std::string> values;
+  const auto result = parse_json_fields(text, 100, [&](const JsonField& field) {
+    fields.push_back(field);
+    paths.emplace_back(field.path);
+    values.emplace_back(field.value);
+    if (field.literal) CHECK(text.substr(field.offset, field.length) == std::string(field.value));
+  });
+  CHECK(result.valid);
+  CHECK(paths == std::vector<std::string>{"a", "cell.mcc", "cell.cid", "list[0]", "list[1]"});
+  CHECK(values == std::vector<std::string>{"x", "242", "56789", "35", "1.5e3"});
+  CHECK(fields[1].group == fields[2].group);
+  CHECK(fields[0].group != fields[1].group);
+  CHECK_FALSE(fields[3].literal);  // \u escapes: the bytes are not the value
+  CHECK(fields[3].length == 12);
+
+  // Cut short: the fields before the cut are still reported.
+  std::size_t count = 0;
+  const auto cut = parse_json_fields(R"({"imei": "353209091234567", "x": [1, )", 100, [&](const JsonField&) { ++count; });
+  CHECK_FALSE(cut.valid);
+  CHECK(count == 2);
+  CHECK(parse_json_fields("not json", 100, [](const JsonField&) {}).fields == 0);
+}
+
+TEST_CASE("form pairs and sniffing") {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  parse_form("imsi=242016601234567&flag&iccid=%38%39&", 10, [&](const FormPair& pair) {
+    pairs.emplace_back(pair.name, pair.value);
+  });
+  REQUIRE(pairs.size() == 3);
+  CHECK(pairs[0] == std::pair<std::string, std::string>{"imsi", "242016601234567"});
+  CHECK(pairs[1].first == "flag");
+  CHECK(pairs[2].second == "%38%39");
+  CHECK(looks_like_form("id=3532090912345&x=1"));
+  CHECK_FALSE(looks_like_form("hello world=1"));
+  CHECK_FALSE(looks_like_form("=x"));
+}
+
+TEST_CASE("multipart parts with names, types and offsets") {
+  const std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n{\"imsi\":\"1\"}\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n"
+      "--XyZ--\r\n";
+  CHECK(multipart_boundary("multipart/form-data; boundary=\"XyZ\"") == "XyZ");
+  std::vector<MultipartPart> parts;
+  CHECK(parse_multipart(body, "XyZ", 10, [&](const MultipartPart& part) { parts.push_back(part); }) == 2);
+  REQUIRE(parts.size() == 2);
+  CHECK(parts[0].name == "meta");
+  CHECK(parts[0].content_type == "application/json");
+  CHECK(parts[0].body == "{\"imsi\":\"1\"}");
+  CHECK(body.substr(parts[0].body_offset, parts[0].body.size()) == parts[0].body);
+  CHECK(parts[1].filename == "a.bin");
+  CHECK(parts[1].content_encoding == "base64");
+}
+
+TEST_CASE("XML text nodes and attributes") {
+  const std::string text = R"(<?xml version="1.0"?><r><IMEI>3532</IMEI><!-- c --><w mac='a4:50' x="1"/><t>a&amp;b</t><![CDATA[raw]]></r>)";
+  std::vector<std::pair<std::string, std::string>> values;
+  parse_xml_values(text, 100, [&](const XmlValue& value) {
+    values.emplace_back(value.name, value.raw);
+    CHECK(text.substr(value.offset, value.raw.size()) == std::string(value.raw));
+  });
+  REQUIRE(values.size() == 5);
+  CHECK(values[0] == std::pair<std::string, std::string>{"IMEI", "3532"});
+  CHECK(values[1] == std::pair<std::string, std::string>{"w@mac", "a4:50"});
+  CHECK(values[3].second == "a&amp;b");
+  std::string out;
+  xml_unescape("a&amp;b&#x33;&#53;&bogus;", out);
+  CHECK(out == "a&b35&bogus;");
+}
+
+TEST_CASE("gzip, deflate (zlib and raw) and br decode within a bound") {
+  const std::string text = "{\"imsi\": \"242016601234567\"}";
+  std::string out;
+  CHECK(decompress(Compression::gzip, test::gzip(text), out, 1 << 20) == DecompressStatus::ok);
+  CHECK(out == text);
+  out.clear();
+  CHECK(decompress(Compression::deflate, test::gzip(text, MAX_WBITS), out, 1 << 20) == DecompressStatus::ok);
+  CHECK(out == text);
+  out.clear();
+  CHECK(decompress(Compression::deflate, test::gzip(text, -MAX_WBITS), out, 1 << 20) == DecompressStatus::ok);
+  CHECK(out == text);
+  out.clear();
+  CHECK(decompress(Compression::brotli, test::brotli(text), out, 1 << 20) == DecompressStatus::ok);
+  CHECK(out == text);
+
+  // A bomb stops at the bound instead of allocating what it claims.
+  const std::string bomb = test::gzip(std::string(32 << 20, '\0'));
+  out.clear();
+  CHECK(decompress(Compression::gzip, bomb, out, 1 << 20) == DecompressStatus::output_limit);
+  CHECK(out.size() == (1u << 20));
+  out.clear();
+  CHECK(decompress(Compression::brotli, test::brotli(std::string(32 << 20, 'a')), out, 1 << 16) ==
+        DecompressStatus::output_limit);
+  // Truncated and corrupt input: what decoded so far, no crash.
+  out.clear();
+  const std::string gz = test::gzip(text);
+  CHECK(decompress(Compression::gzip, std::string_view(gz).substr(0, gz.size() / 2), out, 1 << 20) ==
+        DecompressStatus::truncated);
+  out.clear();
+  CHECK(decompress(Compression::gzip, "\x1f\x8bnot gzip at all", out, 1 << 20) == DecompressStatus::error);
+  CHECK(compression_from_token(" X-GZIP ") == Compression::gzip);
+  CHECK_FALSE(compression_from_token("compress"));
+}
+
+namespace {
+struct DecodedRequest {
+  DecodedView view;
+  Arena arena;
+  std::vector<Anomaly> anomalies;
+  DecodeLimits limits;
+  explicit DecodedRequest(const HttpRequest& request) {
+    RequestDecoder decoder(view, arena, limits, anomalies);
+    decoder.decode_request(request);
+  }
+  // Every (where, encoding) of a field or buffer, to check the view's shape.
+  bool has(std::string_view where, std::string_view encoding) const {
+    for (const auto& buffer : view.buffers) {
+      if (buffer.where == where && buffer.encoding == encoding) return true;
+      for (const auto& field : view.fields_of(buffer))
+        if (field.where == where && buffer.encoding == encoding) return true;
+    }
+    return false;
+  }
+};
+}  // namespace
+
+TEST_CASE("the request decoder names every place and every layer") {
+  const std::string inner = leakguard::decoders::base64_encode(R"({"IMEI1":"353209091234567"})");
+  HttpRequest request = test::make_request(
+      "POST", "/a/b?imei=1&m=%252B47&d=" + inner,
+      {{"Cookie", "sid=abc; dev=xyz"}, {"X-Device-Id", "42"}, {"Content-Type", "application/json"}},
+      R"({"payload": "{\"iccid\":\"8947\"}", "z": ")" + base64_encode(test::gzip("a=1&imsi=2")) + "\"}");
+  DecodedRequest decoded(request);
+  CHECK(decoded.has("path", ""));
+  CHECK(decoded.has("query:imei", ""));
+  CHECK(decoded.has("query:m", "url>url"));
+  CHECK(decoded.has("query:d.json:IMEI1", "base64>json"));
+  CHECK(decoded.has("cookie:dev", ""));
+  CHECK(decoded.has("header:x-device-id", ""));
+  CHECK(decoded.has("body.json:payload.json:iccid", "json>json"));
+  CHECK(decoded.has("body.json:z.form:imsi", "json>base64>gzip>form"));
+  CHECK(decoded.anomalies.empty());
+}
+
+TEST_CASE("decoding depth and output are bounded") {
+  // base64 of base64 of ... twenty times: decoding stops at max_depth, quietly.
+  std::string value = R"({"imei":"353209091234567"})";
+  for (int i = 0; i < 20; ++i) value = base64_encode(value);
+  HttpRequest request = test::make_request("POST", "/", {{"Content-Type", "text/plain"}}, value);
+  DecodedRequest decoded(request);
+  std::size_t deepest = 0;
+  for (const auto& buffer : decoded.view.buffers) deepest = std::max<std::size_t>(deepest, buffer.depth);
+  CHECK(deepest <= decoded.limits.max_depth);
+
+  HttpRequest bomb = test::make_request("POST", "/", {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}},
+                                        test::gzip(std::string(64 << 20, ' ')));
+  DecodedRequest decoded_bomb(bomb);
+  REQUIRE(decoded_bomb.anomalies.size() == 1);
+  CHECK(decoded_bomb.anomalies[0].anomaly == "decompression_bomb");
+  CHECK(decoded_bomb.anomalies[0].output_bytes <= decoded_bomb.limits.max_decoded_bytes);
+}
