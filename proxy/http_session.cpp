@@ -125,9 +125,8 @@ awaitable<void> Session::handle_connect(const HttpRequestHead& head) {
   }
   if (!co_await write_client("HTTP/1.1 200 Connection established\r\n\r\n")) co_return;
   // Inside the tunnel the client speaks to the destination as if it were transparent: sniff again.
-  const auto destination = upstream_.remote_endpoint();
-  error_code ignored;
-  upstream_.close(ignored);
+  const auto destination = upstream_.socket().remote_endpoint();
+  upstream_.close();
   co_await serve_stream(destination, host);
 }
 
@@ -173,8 +172,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
         const bool too_large = parser.error() == HttpParseError::head_too_large;
         if (head_sent) {
           // The body broke after its head went upstream: the upstream must not wait for the rest.
-          error_code ignored;
-          upstream_.close(ignored);
+          upstream_.close();
         }
         co_await refuse(too_large ? 431 : 400, too_large ? "header_too_large" : "bad_request",
                         parser.error_reason());
@@ -204,8 +202,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             if (upstream_connected_) {
               ++upstream_generation_;  // the old response relay ends quietly
               upstream_connected_ = false;
-              error_code ignored;
-              upstream_.close(ignored);
+              upstream_.close();
             }
             flow_.dst_host = target->host;
             const auto result = co_await connect_upstream(target->host, target->port);
@@ -221,7 +218,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             upstream_authority_ = authority;
             upstream_connected_ = true;
             asio::co_spawn(
-                client_.get_executor(),
+                executor(),
                 [self, generation = upstream_generation_]() { return self->relay_responses(generation); },
                 asio::detached);
           }
@@ -242,7 +239,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             }
             upstream_connected_ = true;
             asio::co_spawn(
-                client_.get_executor(),
+                executor(),
                 [self, generation = upstream_generation_]() { return self->relay_responses(generation); },
                 asio::detached);
           }
@@ -315,8 +312,8 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
       const auto old_size = upstream_buffer_.size();
       upstream_buffer_.resize(old_size + read_chunk_size);
       error_code ec;
-      const auto n = co_await upstream_.async_read_some(asio::buffer(upstream_buffer_.data() + old_size, read_chunk_size),
-                                                        redirect_error(use_awaitable, ec));
+      const auto n =
+          co_await upstream_.read_some(asio::buffer(upstream_buffer_.data() + old_size, read_chunk_size), ec);
       upstream_buffer_.resize(old_size + n);
       if (generation != upstream_generation_) co_return;
       if (n > 0) {
@@ -376,8 +373,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
     close_all();
   } else if (!closed_) {
     // Answers are complete but the upstream is gone: a keep-alive client reconnects through us.
-    error_code ignored;
-    upstream_.close(ignored);
+    upstream_.close();
     if (!parser.keep_alive()) close_all();
   }
   notify();

@@ -63,9 +63,9 @@ Session::Session(ProxyContext& context, tcp::socket client, std::string flow_id)
     : context_(context),
       config_(context.config()),
       client_(std::move(client)),
-      upstream_(client_.get_executor()),
-      watchdog_timer_(client_.get_executor()),
-      signal_(client_.get_executor()) {
+      upstream_(tcp::socket(executor())),
+      watchdog_timer_(executor()),
+      signal_(executor()) {
   flow_.id = std::move(flow_id);
   context_.counters().connections_total++;
   context_.counters().connections_open++;
@@ -79,20 +79,15 @@ Session::~Session() {
 void Session::close_all() {
   if (closed_) return;
   closed_ = true;
-  error_code ignored;
-  client_.shutdown(tcp::socket::shutdown_both, ignored);
-  client_.close(ignored);
-  upstream_.close(ignored);
+  client_.close();
+  upstream_.close();
   watchdog_timer_.cancel();
   signal_.cancel();
 }
 
 void Session::drain() {
   draining_ = true;
-  if (between_requests_) {
-    error_code ignored;
-    client_.cancel(ignored);
-  }
+  if (between_requests_) client_.cancel();
 }
 
 void Session::notify() { signal_.cancel(); }
@@ -116,7 +111,7 @@ awaitable<void> Session::run() {
   auto self = shared_from_this();
   context_.add_session(this, self);
   error_code ec;
-  flow_.client = client_.remote_endpoint(ec);
+  flow_.client = client_.socket().remote_endpoint(ec);
   if (ec) co_return;
 
   const auto client_address = flow_.client.address();
@@ -135,17 +130,17 @@ awaitable<void> Session::run() {
     close_all();
     co_return;
   }
-  client_.set_option(tcp::no_delay(true), ec);
+  client_.socket().set_option(tcp::no_delay(true), ec);
 
-  const auto local = client_.local_endpoint(ec);
-  const auto original = original_destination(client_);
+  const auto local = client_.socket().local_endpoint(ec);
+  const auto original = original_destination(client_.socket());
   flow_.redirected = was_redirected(original, local);
   if (flow_.redirected) flow_.dst = *original;
   auto open_event = flow_.event("conn");
   open_event["event"] = "open";
   context_.events().emit(std::move(open_event));
 
-  asio::co_spawn(client_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
+  asio::co_spawn(executor(), [self]() { return self->watchdog(); }, asio::detached);
   if (flow_.redirected)
     co_await serve_stream(*original, "");
   else
@@ -175,7 +170,7 @@ awaitable<void> Session::watchdog() {
     if (now >= sniff_deadline_) {
       // The client said nothing: stop waiting for its first bytes (server-first protocols).
       sniff_deadline_ = Clock::time_point::max();
-      client_.cancel(ec);
+      client_.cancel();
       continue;
     }
     if (now >= last_activity_ + idle) {
@@ -189,8 +184,7 @@ awaitable<bool> Session::read_client() {
   const auto old_size = client_buffer_.size();
   client_buffer_.resize(old_size + read_chunk_size);
   error_code ec;
-  const auto n = co_await client_.async_read_some(asio::buffer(client_buffer_.data() + old_size, read_chunk_size),
-                                                  redirect_error(use_awaitable, ec));
+  const auto n = co_await client_.read_some(asio::buffer(client_buffer_.data() + old_size, read_chunk_size), ec);
   client_buffer_.resize(old_size + n);
   if (n > 0) {
     touch();
@@ -202,7 +196,7 @@ awaitable<bool> Session::read_client() {
 
 awaitable<bool> Session::write_client(std::string_view bytes) {
   error_code ec;
-  co_await asio::async_write(client_, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+  co_await client_.write(asio::buffer(bytes), ec);
   if (ec) co_return false;
   touch();
   flow_.bytes_to_client += bytes.size();
@@ -212,7 +206,7 @@ awaitable<bool> Session::write_client(std::string_view bytes) {
 
 awaitable<bool> Session::write_upstream(std::string_view bytes) {
   error_code ec;
-  co_await asio::async_write(upstream_, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+  co_await upstream_.write(asio::buffer(bytes), ec);
   if (ec) co_return false;
   touch();
   flow_.bytes_to_upstream += bytes.size();
@@ -278,22 +272,21 @@ awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string hos
 awaitable<Session::ConnectResult> Session::connect_upstream(const tcp::endpoint& destination) {
   if (context_.is_own_listening_address(destination)) co_return ConnectResult::loop;
   error_code ec;
-  if (upstream_.is_open()) upstream_.close(ec);
-  upstream_ = tcp::socket(client_.get_executor());
+  upstream_.close();
+  upstream_.reset(tcp::socket(executor()));
   connect_timed_out_ = false;
-  asio::steady_timer timer(client_.get_executor());
+  asio::steady_timer timer(executor());
   timer.expires_after(config_->limits.connect_timeout);
   auto self = shared_from_this();
   timer.async_wait([self](error_code timer_ec) {
     if (timer_ec) return;
     self->connect_timed_out_ = true;
-    error_code ignored;
-    self->upstream_.cancel(ignored);
+    self->upstream_.cancel();
   });
-  co_await upstream_.async_connect(destination, redirect_error(use_awaitable, ec));
+  co_await upstream_.socket().async_connect(destination, redirect_error(use_awaitable, ec));
   timer.cancel();
   if (ec) co_return connect_timed_out_ ? ConnectResult::timeout : ConnectResult::refused;
-  upstream_.set_option(tcp::no_delay(true), ec);
+  upstream_.socket().set_option(tcp::no_delay(true), ec);
   flow_.dst = destination;
   touch();
   co_return ConnectResult::ok;
@@ -301,7 +294,7 @@ awaitable<Session::ConnectResult> Session::connect_upstream(const tcp::endpoint&
 
 awaitable<Session::ConnectResult> Session::connect_upstream(const std::string& host, std::uint16_t port) {
   error_code ec;
-  tcp::resolver resolver(client_.get_executor());
+  tcp::resolver resolver(executor());
   const auto results =
       co_await resolver.async_resolve(host, std::to_string(port), redirect_error(use_awaitable, ec));
   if (ec || results.empty()) co_return ConnectResult::resolve_failed;
@@ -313,11 +306,11 @@ awaitable<Session::ConnectResult> Session::connect_upstream(const std::string& h
   co_return last;
 }
 
-awaitable<void> Session::pump(tcp::socket& from, tcp::socket& to, bool from_client) {
+awaitable<void> Session::pump(ByteStream& from, ByteStream& to, bool from_client) {
   std::array<char, read_chunk_size> buffer;
   for (;;) {
     error_code ec;
-    const auto n = co_await from.async_read_some(asio::buffer(buffer), redirect_error(use_awaitable, ec));
+    const auto n = co_await from.read_some(asio::buffer(buffer), ec);
     if (n > 0) {
       touch();
       if (from_client) {
@@ -330,16 +323,15 @@ awaitable<void> Session::pump(tcp::socket& from, tcp::socket& to, bool from_clie
         context_.counters().bytes_to_clients += n;
       }
       error_code write_ec;
-      co_await asio::async_write(to, asio::buffer(buffer.data(), n), redirect_error(use_awaitable, write_ec));
+      co_await to.write(asio::buffer(buffer.data(), n), write_ec);
       if (write_ec) {
         close_all();
         co_return;
       }
     }
     if (ec) {
-      error_code ignored;
-      if (ec == asio::error::eof)
-        to.shutdown(tcp::socket::shutdown_send, ignored);  // pass the half-close on
+      if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+        to.shutdown_send();  // pass the half-close on
       else
         close_all();
       co_return;
@@ -361,7 +353,7 @@ awaitable<void> Session::relay_raw() {
   }
   auto downstream_done = std::make_shared<bool>(false);
   asio::co_spawn(
-      client_.get_executor(),
+      executor(),
       [self, downstream_done]() -> awaitable<void> {
         co_await self->pump(self->upstream_, self->client_, false);
         *downstream_done = true;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/asio.hpp"
+#include "proxy/byte_stream.hpp"
 #include "proxy/flow.hpp"
 #include "proxy/http_codec.hpp"
 #include "proxy/proxy_context.hpp"
@@ -26,7 +27,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> run();
   // Graceful shutdown: an idle keep-alive connection closes now, a busy one after its exchange.
   void drain();
-  tcp::socket::executor_type executor() { return client_.get_executor(); }
+  tcp::socket::executor_type executor() { return client_.socket().get_executor(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -48,7 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Bidirectional byte relay until both sides are done. `client_buffer_` is sent first.
   asio::awaitable<void> relay_raw();
-  asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, bool from_client);
+  asio::awaitable<void> pump(ByteStream& from, ByteStream& to, bool from_client);
 
   // The HTTP/1.x path (http_session.cpp). `explicit_proxy`: requests carry their own destination.
   asio::awaitable<void> serve_http(bool explicit_proxy);
@@ -74,8 +75,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ProxyContext& context_;
   ConfigSnapshot config_;
-  tcp::socket client_;
-  tcp::socket upstream_;
+  ByteStream client_;
+  ByteStream upstream_;
   asio::steady_timer watchdog_timer_;
   asio::steady_timer signal_;
   Flow flow_;

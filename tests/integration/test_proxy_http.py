@@ -9,6 +9,8 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 from servers import RecordingOrigin, raw_exchange
 
 
@@ -128,6 +130,7 @@ def test_head_and_expect_continue(leakguard_factory, origin):
     assert json.loads(got.stdout)["body_length"] == len(body)
 
 
+@pytest.mark.slow
 def test_fifty_megabytes_stream_with_bounded_memory(leakguard_factory, origin, tmp_path):
     proxy = leakguard_factory()
     size = 50 * 1024 * 1024
