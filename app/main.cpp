@@ -15,7 +15,8 @@ constexpr const char* usage =
     "  scan [-c FILE] [--device NAME] FILE...     inspect captured client-to-server bytes ('-' is stdin);\n"
     "                                             exit 0 clean, 1 findings, 2 error\n"
     "  check-config FILE                          validate a configuration file\n"
-    "  ca init [--dir DIR] [--rsa] [--force]      create the TLS interception CA\n";
+    "  ca init [--dir DIR] [--rsa] [--force]      create the TLS interception CA\n"
+    "  report [--baseline OLD... --] EVENTS...    leaks per device and destination (html, md, json)\n";
 
 struct Command {
   std::string_view name;
@@ -27,6 +28,7 @@ constexpr Command commands[] = {
     {"scan", leakguard::scan_command},
     {"check-config", leakguard::check_config_command},
     {"ca", leakguard::ca_command},
+    {"report", leakguard::report_command},
 };
 
 }  // namespace
