@@ -195,6 +195,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             co_return;
           }
           head.target = target->origin_form;
+          set_upstream_host(head, target->authority);  // RFC 9112 3.2.2: the target's authority wins
           std::erase_if(head.headers, [](const HttpHeader& h) { return iequals(h.name, "proxy-connection"); });
           const std::string authority = target->host + ":" + std::to_string(target->port);
           if (authority != upstream_authority_ || !upstream_connected_) {
