@@ -105,8 +105,24 @@ std::string_view context_key(const ScanBuffer& buffer, const FieldSpan* field, s
   return bytes.substr(i, end - i);
 }
 
-std::string_view where_of(const ScanBuffer& buffer, const FieldSpan* field) {
-  return field ? field->where : buffer.where;
+std::string Place::str() const {
+  std::string out(prefix);
+  const std::size_t start = out.size();
+  out.append(name);
+  if (lower_name)
+    for (std::size_t i = start; i < out.size(); ++i)
+      if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+  return out;
+}
+
+std::string_view Place::in(Arena& arena) const {
+  if (name.empty()) return prefix;
+  if (!lower_name) return arena.concat(prefix, name);
+  return arena.copy(str());
+}
+
+std::string where_of(const ScanBuffer& buffer, const FieldSpan* field) {
+  return (field ? field->where : buffer.where).str();
 }
 
 void locate(const ScanBuffer& buffer, const FieldSpan* field, std::size_t begin, std::size_t end,

@@ -36,10 +36,27 @@ struct Origin {
   std::uint32_t decoded_skip = 0;  // percent: buffer byte 0 is decoded byte `decoded_skip` of `raw`
 };
 
+// A place in the request, kept as prefix and name and joined only when a finding needs it: most
+// fields never appear in a finding, and building "header:x-device-id" for each would cost more
+// than scanning it.
+class Arena;
+struct Place {
+  std::string_view prefix;   // "query:", "header:", "body.json:", or a whole place ("head")
+  std::string_view name;     // the parameter, header, cookie or path name
+  bool lower_name = false;   // header names are reported lower-case
+  Place() = default;
+  Place(std::string_view whole) : prefix(whole) {}  // NOLINT: a literal place is a place
+  Place(const char* whole) : prefix(whole) {}       // NOLINT
+  Place(std::string_view p, std::string_view n, bool lower = false) : prefix(p), name(n), lower_name(lower) {}
+  std::string str() const;
+  // The joined text, stored in `arena` when it must be built.
+  std::string_view in(Arena& arena) const;
+};
+
 struct FieldSpan {
   std::uint32_t begin = 0;  // offsets in the buffer; fields of a buffer are sorted and disjoint
   std::uint32_t end = 0;
-  std::string_view where;   // "query:imei", "body.json:cell.cid"
+  Place where;              // "query:imei", "body.json:cell.cid"
   std::string_view key;     // the name the value was sent under; empty if none
   std::uint32_t group = 0;  // siblings (one JSON object, one query string) share a group
   std::uint8_t decoded = decoded_none;
@@ -49,7 +66,7 @@ struct FieldSpan {
 struct ScanBuffer {
   std::string_view bytes;
   std::string_view encoding;  // decoding layers so far, outermost first: "", "base64>json"
-  std::string_view where;     // for matches outside every field: "head", "body", "stream"
+  Place where;                // for matches outside every field: "head", "body", "stream"
   std::string_view key;       // name of the value this buffer was decoded from, if any
   std::uint32_t first_field = 0;
   std::uint32_t field_count = 0;
@@ -103,7 +120,7 @@ struct DecodedView {
 // unstructured text ("IMEI:3532...", "<imsi>2420..."), the word just before `pos`.
 std::string_view context_key(const ScanBuffer& buffer, const FieldSpan* field, std::size_t pos);
 // Where to report a match: the field's place or the buffer's.
-std::string_view where_of(const ScanBuffer& buffer, const FieldSpan* field);
+std::string where_of(const ScanBuffer& buffer, const FieldSpan* field);
 // The location of buffer bytes [begin, end) in the request as sent, if they are there literally or
 // percent-encoded; nothing otherwise.
 void locate(const ScanBuffer& buffer, const FieldSpan* field, std::size_t begin, std::size_t end,

@@ -1,6 +1,7 @@
 #include "detectors/inspector.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "detectors/known_identifiers/known_index.hpp"
 #include "detectors/registry.hpp"
@@ -84,7 +85,7 @@ void settle(const InspectorCore& core, std::vector<Finding>& findings, const Ins
              (k.value == finding.value || k.where == finding.where);
     });
   }
-  thread_local std::unordered_set<std::string> seen;
+  thread_local std::unordered_map<std::string, std::size_t> seen;  // key -> index in out.findings
   seen.clear();
   std::string key;
   for (std::size_t i = 0; i < findings.size(); ++i) {
@@ -104,10 +105,20 @@ void settle(const InspectorCore& core, std::vector<Finding>& findings, const Ins
       key += '\x1f';
       key += finding.form;
     }
-    if (!seen.insert(key).second) continue;
+    if (reported && reported->count(key)) continue;
+    const auto [it, fresh] = seen.try_emplace(key, out.findings.size());
+    if (!fresh) {
+      // Two forms of one value in one place ("+4791234567" holds "4791234567"): keep the
+      // longer match, it is the form that was sent.
+      Finding& kept = out.findings[it->second];
+      const std::size_t kept_size = kept.matched.empty() ? 0 : kept.matched.front().size();
+      const std::size_t new_size = finding.matched.empty() ? 0 : finding.matched.front().size();
+      if (new_size > kept_size) kept = std::move(finding);
+      continue;
+    }
     if (reported) {
       if (reported->size() > 4096) reported->clear();
-      if (!reported->insert(key).second) continue;
+      reported->insert(key);
     }
     if (finding.method == DetectionMethod::heuristic && context.learned && context.device &&
         std::find(core.learning_detectors.begin(), core.learning_detectors.end(), finding.detector) !=

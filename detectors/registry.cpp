@@ -19,7 +19,9 @@ constexpr DetectorFactory factories[] = {
 std::span<const DetectorFactory> builtin_detector_factories() { return factories; }
 
 std::vector<std::shared_ptr<const Detector>> build_detectors(const Config& config) {
-  for (const auto& [name, settings] : config.detectors) {
+  for (const auto& entry : config.detectors) {
+    const std::string& name = entry.first;  // a plain reference: clang 14 cannot capture bindings
+    const DetectorSettings& settings = entry.second;
     const bool known = std::any_of(std::begin(factories), std::end(factories),
                                    [&](const DetectorFactory& factory) { return factory.name == name; });
     if (!known) {

@@ -8,7 +8,7 @@ bool is_name_char(char c) {
 }
 }  // namespace
 
-std::size_t parse_form(std::string_view text, std::size_t max_pairs, const std::function<void(const FormPair&)>& on_pair) {
+std::size_t parse_form(std::string_view text, std::size_t max_pairs, FunctionRef<void(const FormPair&)> on_pair) {
   std::size_t count = 0;
   std::size_t begin = 0;
   while (begin <= text.size() && count < max_pairs) {

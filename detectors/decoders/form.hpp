@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include "detectors/decoders/function_ref.hpp"
 #include <string_view>
 
 namespace leakguard::decoders {
@@ -18,7 +18,7 @@ struct FormPair {
 };
 
 // Calls `on_pair` for every non-empty '&'-separated item, up to `max_pairs`; returns the count.
-std::size_t parse_form(std::string_view text, std::size_t max_pairs, const std::function<void(const FormPair&)>& on_pair);
+std::size_t parse_form(std::string_view text, std::size_t max_pairs, FunctionRef<void(const FormPair&)> on_pair);
 
 // Sniffing for bodies whose type says nothing useful (text/plain): one line of name=value pairs
 // whose names look like parameter names.

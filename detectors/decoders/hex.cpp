@@ -17,6 +17,13 @@ bool looks_like_hex(std::string_view text, std::size_t min_chars) {
   return true;
 }
 
+bool looks_like_hex_text(std::string_view text, std::size_t min_chars) {
+  if (text.size() < min_chars || text.size() % 2) return false;
+  for (std::size_t i = 0; i < text.size(); i += 2)
+    if (text[i] < '2' || text[i] > '7' || nibble(text[i + 1]) < 0) return false;
+  return true;
+}
+
 bool hex_decode(std::string_view text, std::string& out) {
   if (text.size() % 2) return false;
   out.reserve(out.size() + text.size() / 2);

@@ -15,7 +15,7 @@ using Json = nlohmann::json;
 // should not), values are still reported, only without a position.
 class FieldCollector : public nlohmann::json_sax<Json> {
  public:
-  FieldCollector(std::string_view text, std::size_t max_fields, const std::function<void(const JsonField&)>& on_field)
+  FieldCollector(std::string_view text, std::size_t max_fields, FunctionRef<void(const JsonField&)> on_field)
       : text_(text), max_fields_(max_fields), on_field_(on_field) {}
 
   std::size_t fields() const { return fields_; }
@@ -215,7 +215,7 @@ class FieldCollector : public nlohmann::json_sax<Json> {
 
   std::string_view text_;
   std::size_t max_fields_;
-  const std::function<void(const JsonField&)>& on_field_;
+  FunctionRef<void(const JsonField&)> on_field_;
   std::vector<Frame> frames_;
   std::string path_;
   std::size_t cursor_ = 0;
@@ -235,7 +235,7 @@ bool looks_like_json(std::string_view text) {
 }
 
 JsonParseResult parse_json_fields(std::string_view text, std::size_t max_fields,
-                                  const std::function<void(const JsonField&)>& on_field) {
+                                  FunctionRef<void(const JsonField&)> on_field) {
   JsonParseResult result;
   if (max_fields == 0) return result;
   FieldCollector collector(text, max_fields, on_field);

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include "detectors/decoders/function_ref.hpp"
 #include <string_view>
 
 namespace leakguard::decoders {
@@ -30,7 +30,7 @@ struct JsonParseResult {
 // Calls `on_field` for every string and number, in document order, stopping after `max_fields`.
 // Never throws: malformed JSON ends the walk and says so in `valid`.
 JsonParseResult parse_json_fields(std::string_view text, std::size_t max_fields,
-                                  const std::function<void(const JsonField&)>& on_field);
+                                  FunctionRef<void(const JsonField&)> on_field);
 
 // Quick check before parsing: first non-space byte is '{' or '['.
 bool looks_like_json(std::string_view text);

@@ -49,7 +49,7 @@ std::string_view multipart_boundary(std::string_view content_type) {
 }
 
 std::size_t parse_multipart(std::string_view body, std::string_view boundary, std::size_t max_parts,
-                            const std::function<void(const MultipartPart&)>& on_part) {
+                            FunctionRef<void(const MultipartPart&)> on_part) {
   if (boundary.empty()) return 0;
   std::string delimiter = "--";
   delimiter.append(boundary);

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include "detectors/decoders/function_ref.hpp"
 #include <string_view>
 
 namespace leakguard::decoders {
@@ -22,6 +22,6 @@ std::string_view multipart_boundary(std::string_view content_type);
 // Calls `on_part` for each part up to `max_parts`; returns the number of parts found. A missing
 // closing delimiter still reports the parts seen (the body may have been cut at the limit).
 std::size_t parse_multipart(std::string_view body, std::string_view boundary, std::size_t max_parts,
-                            const std::function<void(const MultipartPart&)>& on_part);
+                            FunctionRef<void(const MultipartPart&)> on_part);
 
 }  // namespace leakguard::decoders

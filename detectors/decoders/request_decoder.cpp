@@ -16,7 +16,7 @@
 namespace leakguard {
 namespace {
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
@@ -29,9 +29,11 @@ bool icontains(std::string_view haystack, std::string_view needle) {
   return false;
 }
 
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
 }
 
@@ -79,6 +81,13 @@ std::string_view decoded_name(Arena& arena, std::string_view name) {
   return arena.copy(scratch);
 }
 
+// HttpRequestHead::header() lives with the codec (leakguard_http); detection needs no codec.
+std::string_view first_header(const HttpRequestHead& head, std::string_view name) {
+  for (const auto& header : head.headers)
+    if (iequals(header.name, name)) return header.value;
+  return {};
+}
+
 }  // namespace
 
 std::uint32_t RequestDecoder::add_buffer(const ScanBuffer& buffer) {
@@ -92,12 +101,12 @@ bool RequestDecoder::budget(std::size_t bytes) {
   return true;
 }
 
-void RequestDecoder::note_limit(std::string_view where, std::string_view encoding) {
+void RequestDecoder::note_limit(const Place& where, std::string_view encoding) {
   if (limit_noted_) return;
   limit_noted_ = true;
   Anomaly anomaly;
   anomaly.anomaly = "decode_limit";
-  anomaly.where = std::string(where);
+  anomaly.where = where.str();
   anomaly.encoding = std::string(encoding);
   anomaly.detail = "decoding bound reached (depth, size, fields or buffers); the rest was not decoded";
   anomaly.output_bytes = decoded_bytes_;
@@ -110,8 +119,8 @@ void RequestDecoder::decode_request(const HttpRequest& request) {
     Origin origin;
     origin.mapping = Origin::Mapping::identity;
     origin.part = RequestPart::body;
-    add_body(request.body, request.head.header("content-type").value_or(std::string_view{}),
-             request.head.header("content-encoding").value_or(std::string_view{}), origin);
+    add_body(request.body, first_header(request.head, "content-type"), first_header(request.head, "content-encoding"),
+             origin);
   }
 }
 
@@ -169,7 +178,7 @@ void RequestDecoder::add_head(const HttpRequest& request) {
     origin.base = base;
     return origin;
   };
-  auto add_field = [&](std::size_t begin, std::size_t end, std::string_view where, std::string_view key,
+  auto add_field = [&](std::size_t begin, std::size_t end, Place where, std::string_view key,
                        std::uint32_t group, Origin origin) {
     if (end <= begin) return;
     FieldSpan field;
@@ -206,7 +215,7 @@ void RequestDecoder::add_head(const HttpRequest& request) {
                              if (pair.has_value) {
                                const std::string_view name = decoded_name(arena_, pair.name);
                                const std::size_t begin = query_begin + pair.value_offset;
-                               add_field(begin, begin + pair.value.size(), arena_.concat("query:", name), name, group,
+                               add_field(begin, begin + pair.value.size(), Place("query:", name), name, group,
                                          identity(RequestPart::target, 0, begin));
                              } else {
                                const std::size_t begin = query_begin + pair.name_offset;
@@ -219,7 +228,6 @@ void RequestDecoder::add_head(const HttpRequest& request) {
 
   // Headers and trailers: one field per value, one per cookie.
   std::size_t pos = head.target.size() + 1;
-  thread_local std::string lowered;
   for (int list = 0; list < 2; ++list) {
     const auto& headers = list == 0 ? head.headers : request.trailers;
     const RequestPart part = list == 0 ? RequestPart::header : RequestPart::trailer;
@@ -241,7 +249,7 @@ void RequestDecoder::add_head(const HttpRequest& request) {
           if (equals != std::string_view::npos) {
             const std::string_view name = value.substr(begin, equals);
             const std::size_t value_start = begin + equals + 1;
-            add_field(value_begin + value_start, value_begin + end, arena_.concat("cookie:", name), name, cookie_group,
+            add_field(value_begin + value_start, value_begin + end, Place("cookie:", name), name, cookie_group,
                       identity(part, i, value_start));
           } else {
             add_field(value_begin + begin, value_begin + end, "cookie", {}, cookie_group, identity(part, i, begin));
@@ -249,9 +257,8 @@ void RequestDecoder::add_head(const HttpRequest& request) {
           item = end + 1;
         }
       } else {
-        lowered.assign(header.name);
-        for (auto& c : lowered) c = lower(c);
-        add_field(value_begin, value_begin + header.value.size(), arena_.concat(prefix, lowered), header.name, group,
+        const std::string_view name = std::string_view(text).substr(pos, header.name.size());
+        add_field(value_begin, value_begin + header.value.size(), Place(prefix, name, true), name, group,
                   identity(part, i, 0));
       }
       pos = value_begin + header.value.size() + 1;
@@ -357,8 +364,12 @@ RequestDecoder::Shape RequestDecoder::sniff(std::string_view bytes, bool whole_b
   if (decoders::looks_like_xml(text)) return Shape::xml;
   if (decoders::looks_like_gzip(bytes)) return Shape::gzip;
   if (text.size() >= 16) {
-    if (decoders::looks_like_hex(text, 16)) return Shape::hex;
-    if (decoders::looks_like_base64(text, 16)) return Shape::base64;
+    if (decoders::looks_like_hex_text(text, 16)) return Shape::hex;
+    // UUIDs and dashed hex are valid URL-safe base64, but never base64 of anything.
+    const bool hex_and_dashes = std::all_of(text.begin(), text.end(), [](char c) {
+      return c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+    if (!hex_and_dashes && decoders::looks_like_base64(text, 16)) return Shape::base64;
   }
   // A lone "a=b" inside a header or a JSON string is more often plain text than a form.
   if ((whole_body || text.find('&') != std::string_view::npos) && decoders::looks_like_form(text)) return Shape::form;
@@ -461,10 +472,8 @@ void RequestDecoder::expand_field(std::uint32_t buffer_index, std::uint32_t fiel
       return;
     }
     case Shape::hex:
-      if (decode_child(value, parent, field.where, field.key, Shape::hex))
-        view_.fields[field_index].decoded |= decoded_hex;
-      else if (decode_child(value, parent, field.where, field.key, Shape::base64))
-        view_.fields[field_index].decoded |= decoded_base64;
+      // Hex that is not hex of text is a hash or a key; base64 of text never looks like hex.
+      if (decode_child(value, parent, field.where, field.key, Shape::hex)) view_.fields[field_index].decoded |= decoded_hex;
       return;
     case Shape::base64:
       if (decode_child(value, parent, field.where, field.key, Shape::base64))
@@ -487,7 +496,7 @@ void RequestDecoder::analyze_buffer(std::uint32_t index, Hint hint, bool allow_p
     bool parsed = false;
     switch (shape) {
       case Shape::json: parsed = parse_json(index); break;
-      case Shape::form: parsed = parse_form(index, arena_.concat(buffer.where, ".form:")); break;
+      case Shape::form: parsed = parse_form(index, arena_.concat(buffer.where.in(arena_), ".form:")); break;
       case Shape::xml: parsed = parse_xml(index); break;
       case Shape::multipart: parsed = parse_multipart(index, hint.boundary); break;
       default: break;
@@ -503,10 +512,7 @@ void RequestDecoder::analyze_buffer(std::uint32_t index, Hint hint, bool allow_p
   const std::string_view text = trim(buffer.bytes);
   switch (shape) {
     case Shape::hex:
-      if (decode_child(text, buffer, buffer.where, buffer.key, Shape::hex))
-        view_.buffers[index].decoded |= decoded_hex;
-      else if (decode_child(text, buffer, buffer.where, buffer.key, Shape::base64))
-        view_.buffers[index].decoded |= decoded_base64;
+      if (decode_child(text, buffer, buffer.where, buffer.key, Shape::hex)) view_.buffers[index].decoded |= decoded_hex;
       return;
     case Shape::base64:
       if (decode_child(text, buffer, buffer.where, buffer.key, Shape::base64))
@@ -529,7 +535,7 @@ void RequestDecoder::analyze_buffer(std::uint32_t index, Hint hint, bool allow_p
   }
 }
 
-std::uint32_t RequestDecoder::owned_child(std::string_view bytes, const ScanBuffer& parent, std::string_view where,
+std::uint32_t RequestDecoder::owned_child(std::string_view bytes, const ScanBuffer& parent, Place where,
                                           std::string_view key, std::string_view layer) {
   ScanBuffer child;
   child.bytes = bytes;
@@ -541,8 +547,8 @@ std::uint32_t RequestDecoder::owned_child(std::string_view bytes, const ScanBuff
   return add_buffer(child);
 }
 
-bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& parent, std::string_view where,
-                                  std::string_view key, Shape shape) {
+bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key,
+                                  Shape shape) {
   if (parent.depth + 1 > limits_.max_depth) return false;
   if (view_.buffers.size() >= limits_.max_buffers) {
     note_limit(where, parent.encoding);
@@ -571,7 +577,7 @@ bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& pare
           (out.size() >= limits_.ratio_min_output && out.size() / std::max<std::size_t>(bytes.size(), 1) > limits_.max_ratio)) {
         Anomaly anomaly;
         anomaly.anomaly = "decompression_bomb";
-        anomaly.where = std::string(where);
+        anomaly.where = where.str();
         anomaly.encoding = std::string(chain);
         anomaly.detail = status == decoders::DecompressStatus::output_limit
                              ? "decompressed size exceeds the inspection bound of " + std::to_string(room) + " bytes"
@@ -598,20 +604,20 @@ bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& pare
 
 bool RequestDecoder::parse_json(std::uint32_t index) {
   const ScanBuffer buffer = view_.buffers[index];
-  const std::string_view prefix = arena_.concat(buffer.where, ".json:");
+  const std::string_view prefix = arena_.concat(buffer.where.in(arena_), ".json:");
   const std::uint32_t first = static_cast<std::uint32_t>(view_.fields.size());
   const std::uint32_t group_base = groups_;
   std::uint32_t max_group = 0;
   struct Unplaced {
     std::string_view value;
-    std::string_view where;
+    Place where;
     std::string_view key;
     std::uint32_t field;  // index of the field over the escaped bytes, or UINT32_MAX
   };
   std::vector<Unplaced> unplaced;
   const std::size_t room = limits_.max_fields > view_.fields.size() ? limits_.max_fields - view_.fields.size() : 0;
   const auto result = decoders::parse_json_fields(buffer.bytes, room, [&](const decoders::JsonField& json) {
-    const std::string_view where = arena_.concat(prefix, json.path);
+    const Place where(prefix, arena_.copy(json.path));
     const std::string_view key = arena_.copy(json.key);
     max_group = std::max(max_group, json.group);
     if (json.length > 0 || json.literal) {
@@ -677,7 +683,7 @@ bool RequestDecoder::parse_form(std::uint32_t index, std::string_view where_pref
       const std::string_view name = decoded_name(arena_, pair.name);
       field.begin = static_cast<std::uint32_t>(pair.value_offset);
       field.end = static_cast<std::uint32_t>(pair.value_offset + pair.value.size());
-      field.where = arena_.concat(where_prefix, name);
+      field.where = Place(where_prefix, name);
       field.key = name;
     } else {
       field.begin = static_cast<std::uint32_t>(pair.name_offset);
@@ -697,7 +703,7 @@ bool RequestDecoder::parse_form(std::uint32_t index, std::string_view where_pref
 
 bool RequestDecoder::parse_xml(std::uint32_t index) {
   const ScanBuffer buffer = view_.buffers[index];
-  const std::string_view prefix = arena_.concat(buffer.where, ".xml:");
+  const std::string_view prefix = arena_.concat(buffer.where.in(arena_), ".xml:");
   const std::uint32_t first = static_cast<std::uint32_t>(view_.fields.size());
   const std::uint32_t group = next_group();
   std::vector<std::uint32_t> escaped;
@@ -706,7 +712,7 @@ bool RequestDecoder::parse_xml(std::uint32_t index) {
     FieldSpan field;
     field.begin = static_cast<std::uint32_t>(value.offset);
     field.end = static_cast<std::uint32_t>(value.offset + value.raw.size());
-    field.where = arena_.concat(prefix, value.name);
+    field.where = Place(prefix, arena_.copy(value.name));
     field.key = arena_.copy(value.key);
     field.group = group;
     if (value.has_entities) {
@@ -743,7 +749,7 @@ bool RequestDecoder::parse_xml(std::uint32_t index) {
 bool RequestDecoder::parse_multipart(std::uint32_t index, std::string_view boundary) {
   if (boundary.empty()) return false;
   const ScanBuffer buffer = view_.buffers[index];
-  const std::string_view prefix = arena_.concat(buffer.where, ".multipart:");
+  const std::string_view prefix = arena_.concat(buffer.where.in(arena_), ".multipart:");
   const std::uint32_t first = static_cast<std::uint32_t>(view_.fields.size());
   const std::uint32_t group = next_group();
   struct PartInfo {
@@ -760,7 +766,7 @@ bool RequestDecoder::parse_multipart(std::uint32_t index, std::string_view bound
     field.begin = static_cast<std::uint32_t>(part.body_offset);
     field.end = static_cast<std::uint32_t>(part.body_offset + part.body.size());
     const std::string_view name = part.name.empty() ? arena_.copy(std::to_string(number)) : arena_.copy(part.name);
-    field.where = arena_.concat(prefix, name);
+    field.where = Place(prefix, name);
     field.key = name;
     field.group = group;
     view_.fields.push_back(field);

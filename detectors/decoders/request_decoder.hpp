@@ -56,13 +56,12 @@ class RequestDecoder {
   bool parse_xml(std::uint32_t buffer);
   bool parse_multipart(std::uint32_t buffer, std::string_view boundary);
   // Decodes bytes as base64 / hex / gzip into an owned child buffer; true if a child was added.
-  bool decode_child(std::string_view bytes, const ScanBuffer& parent, std::string_view where, std::string_view key,
-                    Shape shape);
-  std::uint32_t owned_child(std::string_view bytes, const ScanBuffer& parent, std::string_view where,
-                            std::string_view key, std::string_view layer);
+  bool decode_child(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key, Shape shape);
+  std::uint32_t owned_child(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key,
+                            std::string_view layer);
   Shape sniff(std::string_view bytes, bool whole_body) const;
   bool budget(std::size_t bytes);
-  void note_limit(std::string_view where, std::string_view encoding);
+  void note_limit(const Place& where, std::string_view encoding);
   std::uint32_t next_group() { return ++groups_; }
 
   DecodedView& view_;

@@ -43,7 +43,7 @@ bool looks_like_xml(std::string_view text) {
 }
 
 std::size_t parse_xml_values(std::string_view text, std::size_t max_values,
-                             const std::function<void(const XmlValue&)>& on_value) {
+                             FunctionRef<void(const XmlValue&)> on_value) {
   std::size_t count = 0;
   std::string current;    // the innermost open element (name only: enough for a key)
   std::string attribute;  // "element@attribute" for the callback

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include "detectors/decoders/function_ref.hpp"
 #include <string>
 #include <string_view>
 
@@ -21,7 +21,7 @@ struct XmlValue {
 bool looks_like_xml(std::string_view text);
 // Calls `on_value` for each non-blank text node and attribute value, up to `max_values`.
 std::size_t parse_xml_values(std::string_view text, std::size_t max_values,
-                             const std::function<void(const XmlValue&)>& on_value);
+                             FunctionRef<void(const XmlValue&)> on_value);
 // Appends `raw` with the five predefined entities and numeric character references resolved.
 void xml_unescape(std::string_view raw, std::string& out);
 

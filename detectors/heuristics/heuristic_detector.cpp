@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "common/mask.hpp"
@@ -12,19 +13,16 @@
 namespace leakguard {
 namespace {
 
-enum Pattern : std::uint32_t { digits_pattern, dashed_imei_pattern, mac_colon_pattern, mac_dash_pattern, uuid_pattern,
-                               email_pattern, decimal_pattern };
+enum Pattern : std::uint32_t { dashed_imei_pattern, mac_colon_pattern, mac_dash_pattern, uuid_pattern, decimal_pattern };
 
 // Candidate shapes only; every candidate is then checked in C++ (boundaries, checksum, context).
-// Digit runs are found by their 7th digit and widened after the scan (runs are coalesced by the
-// matcher, so a long number costs one record).
+// Digit runs and '@' are found outside Hyperscan (see run()): a bare character-class repeat like
+// [0-9]{7} has no literal factor and would slow the whole database to a few hundred MB/s.
 constexpr matchers::Expression candidate_patterns[] = {
-    {"[0-9]{7}", digits_pattern, false},
     {"[0-9]{2}-[0-9]{6}-[0-9]{6}-[0-9]", dashed_imei_pattern, false},
     {"[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}", mac_colon_pattern, true},
     {"[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}", mac_dash_pattern, true},
     {"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", uuid_pattern, true},
-    {"[a-z0-9._%+\\-]@[a-z0-9\\-]", email_pattern, true},
     {"[0-9]\\.[0-9]{3}", decimal_pattern, false},
 };
 
@@ -84,27 +82,33 @@ class HeuristicDetector::BufferScan {
     matchers::ScanLimits limits;
     limits.coalesce_runs = true;
     detector_.candidates_.scan(bytes_, matches, limits);
-    std::size_t digits_done = 0;
     for (const auto& match : matches) {
       switch (match.id) {
-        case digits_pattern: {
-          std::size_t begin = match.first_end - 7;
-          if (begin < digits_done) break;
-          while (begin > 0 && ids::is_digit(bytes_[begin - 1])) --begin;
-          std::size_t end = match.end;
-          while (end < bytes_.size() && ids::is_digit(bytes_[end])) ++end;
-          digits_done = end;
-          digit_run(begin, end);
-          break;
-        }
         case dashed_imei_pattern: dashed_imei(match.end - 18, match.end); break;
         case mac_colon_pattern:
         case mac_dash_pattern: mac(match.end - 17, match.end); break;
         case uuid_pattern: uuid(match.end - 36, match.end); break;
-        case email_pattern: email(match.end - 2); break;
         case decimal_pattern: decimal(match.end - 4); break;
         default: break;
       }
+    }
+    // Runs of 7+ digits: any 7 consecutive bytes hold exactly one offset that is 6 modulo 7, so
+    // looking at every 7th byte finds every run; each run is then widened once.
+    const std::size_t size = bytes_.size();
+    std::size_t done = 0;
+    for (std::size_t i = 6; i < size; i += 7) {
+      if (i < done || !ids::is_digit(bytes_[i])) continue;
+      std::size_t begin = i;
+      while (begin > done && ids::is_digit(bytes_[begin - 1])) --begin;
+      std::size_t end = i + 1;
+      while (end < size && ids::is_digit(bytes_[end])) ++end;
+      done = end;
+      if (end - begin >= 7) digit_run(begin, end);
+    }
+    for (const char* at = static_cast<const char*>(std::memchr(bytes_.data(), '@', size)); at;
+         at = static_cast<const char*>(std::memchr(at + 1, '@', size - static_cast<std::size_t>(at + 1 - bytes_.data())))) {
+      const std::size_t pos = static_cast<std::size_t>(at - bytes_.data());
+      if (pos > 0 && pos + 1 < size) email(pos);
     }
     pair_decimals();
     field_pass();

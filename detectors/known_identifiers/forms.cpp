@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include <openssl/evp.h>
 
@@ -54,11 +55,11 @@ std::vector<Variant> value_variants(IdentifierKind kind, std::string_view canoni
     case IdentifierKind::imei:
       out.push_back({value, "", true, false});
       if (value.size() >= 15) {
-        out.push_back({value.substr(0, 14), "no-check-digit", true, false});
+        out.push_back({value.substr(0, 14), "no-check-digit", true, false, false});
         // The label form: TAC split as reporting body + type, serial, check digit.
         if (value.size() == 15)
           out.push_back({value.substr(0, 2) + "-" + value.substr(2, 6) + "-" + value.substr(8, 6) + "-" + value.substr(14),
-                         "dashed", true, false});
+                         "dashed", true, false, false});
       }
       break;
     case IdentifierKind::imsi:
@@ -66,19 +67,19 @@ std::vector<Variant> value_variants(IdentifierKind kind, std::string_view canoni
       break;
     case IdentifierKind::iccid:
       out.push_back({value, "", true, false});
-      if (value.size() >= 19) out.push_back({value.substr(0, value.size() - 1), "no-check-digit", true, false});
+      if (value.size() >= 19) out.push_back({value.substr(0, value.size() - 1), "no-check-digit", true, false, false});
       break;
     case IdentifierKind::msisdn:
       if (!value.empty() && value[0] == '+') {
         const std::string digits = value.substr(1);
         out.push_back({value, "", true, false});
-        out.push_back({"00" + digits, "00", true, false});
+        out.push_back({"00" + digits, "00", true, false, false});
         out.push_back({digits, "digits", true, false});
         const std::size_t cc = ids::e164_country_code_length(digits);
         if (cc && digits.size() > cc + 5) {
           const std::string national = digits.substr(cc);
           out.push_back({national, "national", true, false});
-          if (national[0] != '0') out.push_back({"0" + national, "national", true, false});
+          if (national[0] != '0') out.push_back({"0" + national, "national", true, false, false});
         }
       } else {
         out.push_back({value, "", true, false});
@@ -91,10 +92,10 @@ std::vector<Variant> value_variants(IdentifierKind kind, std::string_view canoni
       out.push_back({value, "", false, true});
       std::string dashed = value;
       std::replace(dashed.begin(), dashed.end(), ':', '-');
-      out.push_back({dashed, "dashes", false, true});
+      out.push_back({dashed, "dashes", false, true, false});
       out.push_back({bare, "bare", false, true});
       if (bare.size() == 12)
-        out.push_back({bare.substr(0, 4) + "." + bare.substr(4, 4) + "." + bare.substr(8, 4), "dotted", false, true});
+        out.push_back({bare.substr(0, 4) + "." + bare.substr(4, 4) + "." + bare.substr(8, 4), "dotted", false, true, false});
       break;
     }
     case IdentifierKind::android_id:
@@ -105,7 +106,7 @@ std::vector<Variant> value_variants(IdentifierKind kind, std::string_view canoni
       std::string bare;
       for (const char c : value)
         if (c != '-') bare.push_back(c);
-      if (bare != value) out.push_back({bare, "bare", false, true});
+      if (bare != value) out.push_back({bare, "bare", false, true, false});
       break;
     }
     case IdentifierKind::serial:
@@ -137,13 +138,13 @@ std::vector<std::string> base64_fragments(std::string_view value, bool url_safe)
 
 std::vector<KnownForm> derive_forms(IdentifierKind kind, std::string_view canonical, const FormOptions& options) {
   std::vector<KnownForm> out;
+  std::set<std::pair<bool, std::string>> keys;  // (caseless, text as compared)
   auto add = [&](std::string text, bool caseless, bool digit_boundary, bool hex_boundary, std::string_view variant,
-                 std::string_view transform, FormFamily family) {
+                 std::string_view transform, FormFamily family, bool whole_token = false) {
     const std::size_t min = digit_boundary ? options.min_length : std::max<std::size_t>(options.min_length, 8);
     if (text.size() < min) return;
-    for (const auto& existing : out)
-      if (existing.caseless == caseless && (caseless ? lower(existing.text) == lower(text) : existing.text == text)) return;
-    out.push_back({std::move(text), caseless, digit_boundary, hex_boundary, variant, transform, family});
+    if (!keys.emplace(caseless, caseless ? lower(text) : text).second) return;
+    out.push_back({std::move(text), caseless, digit_boundary, hex_boundary, whole_token, variant, transform, family});
   };
   struct Hash {
     bool enabled;
@@ -158,6 +159,7 @@ std::vector<KnownForm> derive_forms(IdentifierKind kind, std::string_view canoni
   for (const Variant& variant : value_variants(kind, canonical)) {
     const bool caseless = case_varies(kind) || !ids::all_digits(variant.text);
     add(variant.text, caseless, variant.digit_boundary, variant.hex_boundary, variant.name, "", FormFamily::plain);
+    if (!variant.encoded) continue;
     std::vector<std::string> spellings{variant.text};
     if (case_varies(kind)) {
       for (std::string s : {lower(variant.text), upper(variant.text)})
@@ -173,11 +175,11 @@ std::vector<KnownForm> derive_forms(IdentifierKind kind, std::string_view canoni
         if (!hash.enabled) continue;
         const std::string raw = digest(hash.md, spelling);
         if (raw.empty()) continue;
-        add(decoders::hex_encode(raw), true, false, false, variant.name, hash.hex_name, FormFamily::hash);
+        add(decoders::hex_encode(raw), true, false, false, variant.name, hash.hex_name, FormFamily::hash, true);
         add(decoders::base64_encode(raw, false, false), false, false, false, variant.name, hash.base64_name,
-            FormFamily::hash);
+            FormFamily::hash, true);
         add(decoders::base64_encode(raw, true, false), false, false, false, variant.name, hash.base64_name,
-            FormFamily::hash);
+            FormFamily::hash, true);
       }
     }
   }

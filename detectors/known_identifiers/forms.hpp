@@ -21,6 +21,7 @@ struct KnownForm {
   bool caseless = false;
   bool digit_boundary = false;  // must not touch another digit (a 14-digit IMEI inside 15 digits)
   bool hex_boundary = false;    // must not touch another hex digit (a bare MAC inside a hash)
+  bool whole_token = false;     // a digest: matched only as a whole hex or base64 token
   std::string_view variant;     // "" for the canonical spelling, else "no-check-digit", "dashed", ...
   std::string_view transform;   // "" plain, "hex", "base64", "md5", "sha1-base64", ...
   FormFamily family = FormFamily::plain;
@@ -40,6 +41,9 @@ struct Variant {
   std::string_view name;  // "" canonical
   bool digit_boundary = false;
   bool hex_boundary = false;
+  // Whether apps hash and encode this spelling (an IMEI, yes; its dashed label, no). Keeping
+  // the unlikely ones out keeps the literal set, and so the scan, lean.
+  bool encoded = true;
 };
 
 // The spellings of a canonical value (ids::canonical_value) before any encoding.

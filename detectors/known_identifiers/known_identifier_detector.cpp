@@ -6,6 +6,7 @@
 #include "common/mask.hpp"
 #include "detectors/identifiers.hpp"
 #include "detectors/key_context.hpp"
+#include "detectors/matchers/digest_tokens.hpp"
 
 namespace leakguard {
 namespace {
@@ -104,17 +105,47 @@ void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionCo
   const bool learned = context.learned && context.learned->pattern_count() > 0;
   if (!profiled && !learned) return;
   thread_local std::vector<matchers::Match> matches;
+  thread_local std::vector<matchers::Token> tokens;
+  thread_local std::string token_text;
+  const auto scan = [&](const known::KnownIndex& index, bool is_learned, const ScanBuffer& buffer) {
+    matches.clear();
+    index.database().scan(buffer.bytes, matches);
+    if (!index.digest_database().empty() && !tokens.empty()) {
+      // Digest tokens, joined by newlines, in one scan; a match counts only if it is a whole
+      // token, and is moved back to the token's place in the buffer.
+      token_text.clear();
+      for (const auto& token : tokens) {
+        token_text.append(buffer.bytes.substr(token.begin, token.end - token.begin));
+        token_text.push_back('\n');
+      }
+      const std::size_t first = matches.size();
+      index.digest_database().scan(token_text, matches);
+      std::size_t kept = first;
+      std::size_t offset = 0;
+      std::size_t t = 0;
+      for (std::size_t i = first; i < matches.size(); ++i) {
+        const auto& pattern = index.pattern(matches[i].id);
+        const std::size_t end = matches[i].end;
+        while (t < tokens.size() && offset + (tokens[t].end - tokens[t].begin) < end) {
+          offset += tokens[t].end - tokens[t].begin + 1;
+          ++t;
+        }
+        if (t == tokens.size() || end != offset + (tokens[t].end - tokens[t].begin) ||
+            pattern.length != tokens[t].end - tokens[t].begin)
+          continue;
+        matches[kept] = matches[i];
+        matches[kept].end = static_cast<std::uint32_t>(tokens[t].end);
+        ++kept;
+      }
+      matches.resize(kept);
+    }
+    if (!matches.empty()) report(index, is_learned, view, buffer, matches, context, out);
+  };
   for (const ScanBuffer& buffer : view.buffers) {
-    if (profiled) {
-      matches.clear();
-      index_->database().scan(buffer.bytes, matches);
-      if (!matches.empty()) report(*index_, false, view, buffer, matches, context, out);
-    }
-    if (learned) {
-      matches.clear();
-      context.learned->database().scan(buffer.bytes, matches);
-      if (!matches.empty()) report(*context.learned, true, view, buffer, matches, context, out);
-    }
+    tokens.clear();
+    matchers::find_digest_tokens(buffer.bytes, tokens);
+    if (profiled) scan(*index_, false, buffer);
+    if (learned) scan(*context.learned, true, buffer);
   }
 }
 
@@ -168,8 +199,10 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
         // A cell id alone is a number like any other: it needs a cell key or its network beside it.
         const KeyClass key = classify_key(context_key(buffer, field, begin));
         const CellId& cell = value.cell;
+        const std::string mnc = std::to_string(cell.mnc);
         const bool network = has_number(bytes, std::to_string(cell.mcc)) &&
-                             (has_number(bytes, std::to_string(cell.mnc)) || has_number(bytes, std::to_string(cell.lac)));
+                             (has_number(bytes, mnc) || has_number(bytes, mnc.size() == 1 ? "0" + mnc : mnc) ||
+                              has_number(bytes, std::to_string(cell.lac)));
         if (!(key & (key_cell_id | key_cell_self)) && !network) continue;
         Finding finding = make_finding(IdentifierKind::cell, value, learned, buffer, field, "", "", context);
         finding.matched.emplace_back(bytes.substr(begin, end - begin));

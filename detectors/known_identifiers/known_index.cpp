@@ -69,6 +69,7 @@ void KnownIndex::add_string_value(std::uint32_t device, IdentifierKind kind, con
     info.role = Role::identifier;
     info.digit_boundary = form.digit_boundary;
     info.hex_boundary = form.hex_boundary;
+    info.whole_token = form.whole_token;
     info.family = form.family;
     info.variant = form.variant;
     info.transform = form.transform;
@@ -142,9 +143,12 @@ void KnownIndex::add_cell(std::uint32_t device, const CellId& cell) {
 
 void KnownIndex::compile() {
   std::vector<matchers::Literal> literals;
+  std::vector<matchers::Literal> digests;
   literals.reserve(texts_.size());
-  for (std::uint32_t i = 0; i < texts_.size(); ++i) literals.push_back({texts_[i], caseless_[i], i});
+  for (std::uint32_t i = 0; i < texts_.size(); ++i)
+    (patterns_[i].whole_token ? digests : literals).push_back({texts_[i], caseless_[i], i});
   database_ = matchers::Database::compile_literals(literals);
+  digest_database_ = matchers::Database::compile_literals(digests);
   // The database holds its own copy of the patterns.
   texts_.clear();
   texts_.shrink_to_fit();

@@ -32,6 +32,7 @@ struct PatternInfo {
   Role role = Role::identifier;
   bool digit_boundary = false;
   bool hex_boundary = false;
+  bool whole_token = false;  // in digest_database(): must cover a whole digest token
   FormFamily family = FormFamily::plain;
   std::uint8_t e7_digits = 0;  // E7 roles: digits of the whole number
   std::string_view variant;    // static strings from forms.cpp
@@ -61,7 +62,10 @@ class KnownIndex {
   static std::shared_ptr<const KnownIndex> from_values(const std::vector<std::pair<IdentifierKind, std::string>>& values,
                                                        const IndexOptions& options);
 
+  // Forms that can sit anywhere in text: scanned over every byte.
   const matchers::Database& database() const { return database_; }
+  // Digests (MD5/SHA-1/SHA-256 as hex or base64): scanned over digest-shaped tokens only.
+  const matchers::Database& digest_database() const { return digest_database_; }
   const PatternInfo& pattern(std::uint32_t id) const { return patterns_[id]; }
   const IndexedValue& value(std::uint32_t index) const { return values_[index]; }
   std::size_t value_count() const { return values_.size(); }
@@ -80,6 +84,7 @@ class KnownIndex {
   std::vector<std::string> texts_;
   std::vector<bool> caseless_;
   matchers::Database database_;
+  matchers::Database digest_database_;
   double radius_m_ = 150;
 };
 

@@ -1,0 +1,239 @@
+// Throughput of the whole inspection (decode + every detector + settling) with 50 device profiles
+// loaded, per core: plain requests, JSON bodies, gzip bodies and raw streams. Bytes are counted
+// as they travel on the wire (a gzip body counts compressed). See bench/RESULTS.md.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+
+#include <zlib.h>
+
+#include "config/config.hpp"
+#include "detectors/inspector.hpp"
+
+namespace {
+
+using namespace leakguard;
+
+std::string luhn_complete(std::string digits) {
+  int sum = 0;
+  bool doubled = true;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    int d = *it - '0';
+    if (doubled) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+    doubled = !doubled;
+  }
+  digits.push_back(static_cast<char>('0' + (10 - sum % 10) % 10));
+  return digits;
+}
+
+std::string digits(std::mt19937_64& rng, int count) {
+  std::string out;
+  for (int i = 0; i < count; ++i) out.push_back(static_cast<char>('0' + rng() % 10));
+  return out;
+}
+
+std::string hex(std::mt19937_64& rng, int count) {
+  std::string out;
+  for (int i = 0; i < count; ++i) out.push_back("0123456789abcdef"[rng() % 16]);
+  return out;
+}
+
+// 50 phones with every kind of identifier, two IMEIs each.
+ConfigSnapshot fifty_profiles() {
+  std::mt19937_64 rng(42);
+  std::string yaml = "devices:\n";
+  for (int i = 0; i < 50; ++i) {
+    const std::string mac = hex(rng, 12);
+    yaml += "  - name: phone-" + std::to_string(i) + "\n";
+    yaml += "    match: { ip: 10.42.1." + std::to_string(i + 1) + " }\n";
+    yaml += "    identifiers:\n";
+    yaml += "      imei: [\"" + luhn_complete("35" + digits(rng, 12)) + "\", \"" + luhn_complete("86" + digits(rng, 12)) + "\"]\n";
+    yaml += "      imsi: \"242" + digits(rng, 12) + "\"\n";
+    yaml += "      iccid: \"" + luhn_complete("8947" + digits(rng, 14)) + "\"\n";
+    yaml += "      msisdn: \"+479" + digits(rng, 7) + "\"\n";
+    yaml += "      serial: \"R58M" + hex(rng, 8) + "\"\n";
+    yaml += "      mac: \"" + mac.substr(0, 2) + ":" + mac.substr(2, 2) + ":" + mac.substr(4, 2) + ":" + mac.substr(6, 2) + ":" +
+            mac.substr(8, 2) + ":" + mac.substr(10, 2) + "\"\n";
+    yaml += "      android_id: \"" + hex(rng, 16) + "\"\n";
+    yaml += "      gaid: \"" + hex(rng, 8) + "-" + hex(rng, 4) + "-" + hex(rng, 4) + "-" + hex(rng, 4) + "-" + hex(rng, 12) + "\"\n";
+    yaml += "      email: \"user" + std::to_string(i) + "@example.no\"\n";
+    yaml += "      location: { lat: 59." + digits(rng, 6) + ", lon: 10." + digits(rng, 6) + " }\n";
+    yaml += "      cell: { mcc: 242, mnc: 1, lac: " + std::to_string(1000 + i) + ", cid: " + std::to_string(50000 + i * 7) + " }\n";
+  }
+  return load_config_text(yaml, "bench-50-profiles.yaml");
+}
+
+struct Fixture {
+  Inspector inspector{fifty_profiles()};
+  LearnedValues learned;
+  InspectionContext context;
+  Fixture() { context.device = &inspector.config().devices[7]; context.learned = &learned; }
+};
+
+Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+std::size_t wire_size(const HttpRequest& request) {
+  std::size_t size = request.head.method.size() + request.head.target.size() + 12;
+  for (const auto& header : request.head.headers) size += header.name.size() + header.value.size() + 4;
+  return size + 2 + request.body.size();
+}
+
+// A typical app request without a leak: query, a dozen headers, cookies, a bearer token.
+HttpRequest plain_request() {
+  HttpRequest request;
+  request.head.method = "GET";
+  request.head.target = "/api/v2/feed/items?page=3&per_page=20&lang=nb-NO&sort=recent&client=android&build=20241128"
+                        "&session=8f14e45fceea167a5a36dedd4bea2543&ts=1732780800123";
+  request.head.headers = {
+      {"Host", "api.example.com"},
+      {"User-Agent", "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A.230901.001) okhttp/4.12.0"},
+      {"Accept", "application/json, text/plain, */*"},
+      {"Accept-Language", "nb-NO,nb;q=0.9,en-US;q=0.8,en;q=0.7"},
+      {"Accept-Encoding", "gzip, deflate, br"},
+      {"Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTQyIiwiaWF0IjoxNzMyNzgwODAwfQ."
+                        "Qx7pR2m9Vt4Wk8ZsN1bYc3Hd6Lf0Ja5Ge2Uq7Oi9Ty4"},
+      {"Cookie", "sid=s%3A7d9f8a6b5c4e3d2f1a0b9c8d7e6f5a4b.Xy9ZkLmNoPqRsTuVwXyZ0123456789abcdefGHIJ; theme=dark; "
+                 "consent=analytics%3D0%26ads%3D0; _ga=GA1.2.1234567890.1732780800"},
+      {"X-App-Version", "5.12.3 (51203)"},
+      {"X-Request-Id", "5f0c7a3e-1b2d-4c8e-9a6f-2d4e6b8a0c1e"},
+      {"If-None-Match", "W/\"a1b2c3d4e5f60718293a4b5c6d7e8f90\""},
+      {"Connection", "keep-alive"},
+      {"Cache-Control", "no-cache"},
+      {"Referer", "https://www.example.com/app/feed?tab=home&from=notification"},
+  };
+  return request;
+}
+
+std::string json_body(std::size_t items) {
+  std::string body = "{\"app\":{\"name\":\"com.example.news\",\"version\":\"5.12.3\",\"build\":51203},\"events\":[";
+  for (std::size_t i = 0; i < items; ++i) {
+    if (i) body += ',';
+    body += "{\"id\":" + std::to_string(100000 + i * 37) + ",\"type\":\"view\",\"screen\":\"article\",\"ms\":" +
+            std::to_string(1732780800123 + i * 1000) + ",\"title\":\"Weather in Oslo: sun and \\u00f8st wind\","
+            "\"scroll\":0.75,\"tags\":[\"news\",\"local\"],\"ok\":true}";
+  }
+  body += "]}";
+  return body;
+}
+
+std::string gzip(const std::string& data) {
+  z_stream stream{};
+  deflateInit2(&stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, data.size()) + 32, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+void run_request(benchmark::State& state, const HttpRequest& request, bool profiled) {
+  Fixture& f = fixture();
+  InspectionContext context = f.context;
+  if (!profiled) context = {};
+  InspectionResult result;
+  for (auto _ : state) {
+    result.clear();
+    f.inspector.inspect_request(request, context, result);
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * wire_size(request)));
+  state.counters["findings"] = static_cast<double>(result.findings.size());
+  state.counters["request_bytes"] = static_cast<double>(wire_size(request));
+}
+
+void BM_PlainRequest(benchmark::State& state) { run_request(state, plain_request(), true); }
+void BM_PlainRequestNoProfile(benchmark::State& state) { run_request(state, plain_request(), false); }
+
+// The same request with a browser-sized cookie jar and headers: about 4 KB.
+void BM_PlainRequestLarge(benchmark::State& state) {
+  HttpRequest request = plain_request();
+  std::mt19937_64 rng(3);
+  std::string jar;
+  for (int i = 0; i < 24; ++i) jar += (i ? "; " : "") + std::string("c") + std::to_string(i) + "=" + hex(rng, 24 + i % 16);
+  request.head.headers.push_back({"Cookie", jar});
+  for (int i = 0; i < 12; ++i)
+    request.head.headers.push_back({"X-Trace-" + std::to_string(i), "v=1;t=" + std::to_string(1732780800 + i) + ";s=" + hex(rng, 40)});
+  request.head.headers.push_back({"Sec-CH-UA", "\"Chromium\";v=\"130\", \"Google Chrome\";v=\"130\", \"Not?A_Brand\";v=\"99\""});
+  run_request(state, request, true);
+}
+
+void BM_PlainRequestWithLeak(benchmark::State& state) {
+  HttpRequest request = plain_request();
+  const DeviceProfile& device = fixture().inspector.config().devices[7];
+  request.head.target += "&imei=" + device.values.at(IdentifierKind::imei).front();
+  run_request(state, request, true);
+}
+
+HttpRequest json_request(std::size_t items, bool compressed) {
+  HttpRequest request = plain_request();
+  request.head.method = "POST";
+  request.head.target = "/api/v2/events";
+  request.head.headers.push_back({"Content-Type", "application/json"});
+  request.body = json_body(items);
+  if (compressed) {
+    request.body = gzip(request.body);
+    request.head.headers.push_back({"Content-Encoding", "gzip"});
+  }
+  return request;
+}
+
+void BM_JsonBody(benchmark::State& state) {
+  run_request(state, json_request(static_cast<std::size_t>(state.range(0)), false), true);
+}
+void BM_GzipJsonBody(benchmark::State& state) {
+  run_request(state, json_request(static_cast<std::size_t>(state.range(0)), true), true);
+}
+
+// A raw (non-HTTP) stream fed in reads of state.range(0) bytes: a binary protocol with text inside.
+void BM_RawStream(benchmark::State& state) {
+  Fixture& f = fixture();
+  const std::size_t read = static_cast<std::size_t>(state.range(0));
+  std::mt19937_64 rng(7);
+  std::string stream;
+  while (stream.size() < (1u << 20)) {
+    stream += "\x02MSG len=" + std::to_string(rng() % 5000) + " seq=" + std::to_string(rng() % 100000) + " body=";
+    for (int i = 0; i < 96; ++i) stream.push_back(static_cast<char>(32 + rng() % 95));
+    for (int i = 0; i < 32; ++i) stream.push_back(static_cast<char>(rng() % 256));
+  }
+  RawStreamScanner scanner = f.inspector.raw_stream_scanner();
+  InspectionResult result;
+  std::size_t offset = 0;
+  for (auto _ : state) {
+    if (offset + read > stream.size()) offset = 0;
+    result.clear();
+    scanner.feed(std::string_view(stream).substr(offset, read), f.context, result);
+    benchmark::DoNotOptimize(result);
+    offset += read;
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * read));
+}
+
+void BM_InspectorBuild(benchmark::State& state) {
+  const ConfigSnapshot config = fifty_profiles();
+  for (auto _ : state) {
+    Inspector inspector(config);
+    benchmark::DoNotOptimize(inspector);
+  }
+}
+
+}  // namespace
+
+BENCHMARK(BM_PlainRequest);
+BENCHMARK(BM_PlainRequestNoProfile);
+BENCHMARK(BM_PlainRequestLarge);
+BENCHMARK(BM_PlainRequestWithLeak);
+BENCHMARK(BM_JsonBody)->Arg(16)->Arg(256);
+BENCHMARK(BM_GzipJsonBody)->Arg(16)->Arg(256);
+BENCHMARK(BM_RawStream)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_InspectorBuild)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,21 @@
+// Digest-shaped tokens: a hash is sent whole, as one run of hex (32/40/64 characters for
+// MD5/SHA-1/SHA-256) or base64 (22/27/43 without padding). The known-identifier detector scans its
+// digest database over these tokens only, instead of matching thousands of random-looking
+// literals against every byte of every request.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+namespace leakguard::matchers {
+
+struct Token {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+// Appends every maximal run of [A-Za-z0-9_-] or of [A-Za-z0-9+/] whose length is a digest length.
+void find_digest_tokens(std::string_view bytes, std::vector<Token>& out);
+
+}  // namespace leakguard::matchers

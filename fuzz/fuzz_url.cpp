@@ -1,0 +1,25 @@
+// Percent-decoding and its offset map: decoding never grows the text, and every decoded offset
+// maps to a raw offset inside the input, in order.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "detectors/decoders/url.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace leakguard::decoders;
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::string out;
+  const std::size_t escapes = percent_decode(text, out);
+  if (out.size() + 2 * escapes != text.size()) __builtin_trap();
+  if ((escapes > 0) != has_percent_escape(text)) __builtin_trap();
+  std::size_t previous = 0;
+  const std::size_t step = out.size() / 64 + 1;  // the map is O(n) per offset: sample it
+  for (std::size_t i = 0; i <= out.size(); i += step) {
+    const std::size_t raw = raw_offset_of_decoded(text, i);
+    if (raw > text.size() || raw < previous) __builtin_trap();
+    previous = raw;
+  }
+  return 0;
+}
