@@ -171,7 +171,8 @@ std::shared_ptr<const ForgedLeaf> LeafForge::make_leaf(const LeafName& name, std
                                             not_before, not_after, refresh_at);
 }
 
-std::shared_ptr<const ForgedLeaf> LeafForge::forge(std::string_view host_or_ip) {
+std::shared_ptr<const ForgedLeaf> LeafForge::forge(std::string_view host_or_ip, bool* cache_hit) {
+  if (cache_hit != nullptr) *cache_hit = false;
   const std::optional<LeafName> name = canonical_name(host_or_ip);
   if (!name) {
     std::lock_guard lock(mutex_);
@@ -185,6 +186,7 @@ std::shared_ptr<const ForgedLeaf> LeafForge::forge(std::string_view host_or_ip) 
       if (now < (*found->second)->refresh_at()) {
         recent_.splice(recent_.begin(), recent_, found->second);
         ++hits_;
+        if (cache_hit != nullptr) *cache_hit = true;
         return *found->second;
       }
       recent_.erase(found->second);

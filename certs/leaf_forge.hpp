@@ -90,7 +90,9 @@ class LeafForge {
   // SNI; "[::1]" brackets allowed). nullptr when the name is not one a certificate can carry (see
   // canonical_name) or OpenSSL fails: the caller then passes the connection through. Thread-safe;
   // two threads missing on the same name at once may both forge, and one leaf wins the cache.
-  std::shared_ptr<const ForgedLeaf> forge(std::string_view host_or_ip);
+  // `cache_hit`, when given, tells whether the leaf came from the cache (the proxy reports it per
+  // connection; comparing stats() before and after would race with other threads).
+  std::shared_ptr<const ForgedLeaf> forge(std::string_view host_or_ip, bool* cache_hit = nullptr);
 
   // The name a leaf is forged and cached under, or nullopt when it cannot be certified: empty,
   // longer than 253, a label longer than 63 or empty, characters other than letters, digits, '-',
