@@ -10,6 +10,7 @@
 #include "events/event_log.hpp"
 #include "proxy/proxy_context.hpp"
 #include "proxy/server.hpp"
+#include "proxy/tls_interceptor.hpp"
 
 namespace leakguard {
 
@@ -33,15 +34,34 @@ int run_command(Arguments args) {
 
   try {
     const auto config = load();
+    // The CA is loaded before anything starts: a missing or group/other-readable key is a clear
+    // message and a non-zero exit, never a proxy that silently passes everything through.
+    std::shared_ptr<TlsInterceptor> interceptor;
+    if (config->tls.intercept != TlsSettings::Intercept::none) interceptor = std::make_shared<TlsInterceptor>(config->tls);
     EventLog events(config->events_path);
     ProxyContext context(config, events);
+    context.set_tls_interceptor(std::move(interceptor));
+    // SIGHUP: the intercept and passthrough lists follow the new snapshot as they are. A new
+    // interceptor is built only when interception is turned on or its start-time settings changed
+    // (CA directory, trust store, cache size, pinned ttl); that resets the leaf cache and the pinned
+    // hosts. A CA that cannot be loaded refuses the whole reload. Interception turned off keeps the
+    // interceptor, unused, so turning it on again keeps what it learned.
+    const auto reload = [load, &context]() {
+      auto next = load();
+      if (next->tls.intercept != TlsSettings::Intercept::none) {
+        const auto current = context.tls_interceptor();
+        if (!current || !current->built_from(next->tls))
+          context.set_tls_interceptor(std::make_shared<TlsInterceptor>(next->tls));
+      }
+      return next;
+    };
     // The threading model is fixed to the faster one (bench/RESULTS.md); the variable exists so
     // the benchmark can compare both with one binary.
     const char* threading = std::getenv("LEAKGUARD_THREADING");
     ProxyServer server(context,
                        threading && std::string(threading) == "shared" ? ProxyServer::Threading::shared
                                                                        : ProxyServer::Threading::per_core,
-                       load);
+                       reload);
     server.bind();
     return server.run();
   } catch (const ConfigError& error) {

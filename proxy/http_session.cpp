@@ -244,7 +244,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
                 [self, generation = upstream_generation_]() { return self->relay_responses(generation); },
                 asio::detached);
           }
-          url = "http://" + std::string(host.empty() ? endpoint_string(*flow_.dst) : std::string(host)) + head.target;
+          url = (flow_.transport == "https" ? "https://" : "http://") + std::string(host.empty() ? endpoint_string(*flow_.dst) : std::string(host)) + head.target;
         }
         const std::string serialized = serialize_request_head(head);
         pending_.push_back({head.method, std::move(url), Clock::now(), serialized.size()});
@@ -375,7 +375,8 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
   } else if (!closed_) {
     // Answers are complete but the upstream is gone: a keep-alive client reconnects through us.
     upstream_.close();
-    if (!parser.keep_alive()) close_all();
+    // A TLS upstream is not dialled again (that takes a new verified handshake): the client reconnects.
+    if (!parser.keep_alive() || upstream_.is_tls()) co_await close_client_gracefully();
   }
   notify();
 }

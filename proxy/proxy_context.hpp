@@ -18,6 +18,7 @@
 namespace leakguard {
 
 class Session;
+class TlsInterceptor;
 
 // Action is allow, log, block, redact (config.hpp); the findings counters below index by it.
 inline constexpr std::size_t action_count = 4;
@@ -57,6 +58,16 @@ class ProxyContext {
   }
 
   EventLog& events() { return events_; }
+
+  // TLS interception: null unless `tls.intercept` was on at start (or turned on by a reload).
+  std::shared_ptr<TlsInterceptor> tls_interceptor() const {
+    std::lock_guard lock(mutex_);
+    return tls_interceptor_;
+  }
+  void set_tls_interceptor(std::shared_ptr<TlsInterceptor> interceptor) {
+    std::lock_guard lock(mutex_);
+    tls_interceptor_ = std::move(interceptor);
+  }
   ProxyCounters& counters() { return counters_; }
 
   // Filled once before the first accept, read-only afterwards.
@@ -72,6 +83,7 @@ class ProxyContext {
  private:
   mutable std::mutex mutex_;
   ConfigSnapshot config_;
+  std::shared_ptr<TlsInterceptor> tls_interceptor_;
   EventLog& events_;
   ProxyCounters counters_;
   std::vector<tcp::endpoint> listening_;

@@ -261,7 +261,11 @@ awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string hos
     co_await serve_http(false);
     co_return;
   }
-  flow_.transport = protocol == Protocol::tls ? "tls-passthrough" : "tcp";
+  if (protocol == Protocol::tls) {
+    co_await serve_tls(destination);
+    co_return;
+  }
+  flow_.transport = "tcp";
   const auto result = co_await connect_upstream(destination);
   if (result != ConnectResult::ok) {
     emit_error(result == ConnectResult::timeout ? "upstream_timeout" : "upstream_unreachable",

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/asio.hpp"
 #include "proxy/byte_stream.hpp"
@@ -17,6 +18,8 @@
 #include "proxy/proxy_context.hpp"
 
 namespace leakguard {
+
+class TlsInterceptor;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -40,6 +43,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // A stream whose destination is known (transparent, or inside a CONNECT tunnel).
   asio::awaitable<void> serve_stream(tcp::endpoint destination, std::string host);
   asio::awaitable<Protocol> sniff();
+  // The TLS branch of serve_stream (tls_session.cpp): passthrough or interception (issue 5).
+  asio::awaitable<void> serve_tls(tcp::endpoint destination);
+  asio::awaitable<void> pass_through_tls(tcp::endpoint destination, std::string_view reason,
+                                         const std::vector<std::string>& alpn);
+  void emit_client_rejected(const std::string& name, std::string_view reason);
+  // The orderly end of a client connection: a TLS client gets our close_notify first (a response
+  // delimited by the close is then not mistaken for a truncation), then close_all().
+  asio::awaitable<void> close_client_gracefully();
   asio::awaitable<bool> read_client();  // appends to client_buffer_; false on EOF or error
 
   // Upstream connection with the connect timeout; on failure answers nothing (callers decide).
@@ -75,6 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ProxyContext& context_;
   ConfigSnapshot config_;
+  std::shared_ptr<TlsInterceptor> tls_;  // before the streams: their SSL objects use its contexts
   ByteStream client_;
   ByteStream upstream_;
   asio::steady_timer watchdog_timer_;

@@ -1,0 +1,120 @@
+#include "proxy/tls_interceptor.hpp"
+
+#include <cstring>
+#include <filesystem>
+
+#include <openssl/err.h>
+
+namespace leakguard {
+
+namespace {
+
+// ALPN wire format: one length-prefixed name. HTTP/2 would need its own codec; until then a client
+// that offers h2 and http/1.1 gets http/1.1, and one that offers only h2 gets no ALPN at all.
+constexpr unsigned char http11_alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+int select_http11(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
+                  unsigned offered_length, void*) {
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_length, http11_alpn, sizeof http11_alpn, offered, offered_length) !=
+      OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+[[noreturn]] void fail(const std::string& what) { throw CaError(ossl::error_message(what)); }
+
+CertificateAuthority load_ca(const TlsSettings& settings) {
+  try {
+    return CertificateAuthority::load(settings.ca_dir);
+  } catch (const CaError& error) {
+    throw CaError(std::string("tls.intercept is on but the CA cannot be used: ") + error.what());
+  }
+}
+
+}  // namespace
+
+TlsInterceptor::TlsInterceptor(const TlsSettings& settings)
+    : settings_(settings),
+      ca_(load_ca(settings)),
+      leaves_(ca_, settings.leaf_cache_size),
+      pinned_(settings.pinned_ttl),
+      server_(asio::ssl::context::tls_server),
+      client_(asio::ssl::context::tls_client) {
+  // Towards the phone: TLS 1.2 and 1.3 only, no renegotiation (a client could otherwise make us
+  // redo handshakes at will), http/1.1 through ALPN. The certificate is set per connection.
+  SSL_CTX* server = server_.native_handle();
+  if (SSL_CTX_set_min_proto_version(server, TLS1_2_VERSION) != 1) fail("cannot set the TLS version floor");
+  SSL_CTX_set_options(server, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_alpn_select_cb(server, select_http11, nullptr);
+  // One ticket per handshake instead of OpenSSL's two: a phone resumes with one.
+  SSL_CTX_set_num_tickets(server, 1);
+
+  // Towards the origin: TLS 1.2+, the whole chain verified against tls.upstream_ca, the name
+  // checked per connection (prepare_client). Never a fallback to an unverified connection.
+  SSL_CTX* client = client_.native_handle();
+  if (SSL_CTX_set_min_proto_version(client, TLS1_2_VERSION) != 1) fail("cannot set the TLS version floor");
+  SSL_CTX_set_options(client, SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_set_alpn_protos(client, http11_alpn, sizeof http11_alpn) != 0) fail("cannot set ALPN");
+  std::error_code fs_error;
+  const bool is_directory = std::filesystem::is_directory(settings.upstream_ca, fs_error);
+  if (!is_directory && !std::filesystem::is_regular_file(settings.upstream_ca, fs_error))
+    throw CaError("tls.upstream_ca: " + settings.upstream_ca + " is neither a file nor a directory");
+  const int loaded = is_directory
+                         ? SSL_CTX_load_verify_locations(client, nullptr, settings.upstream_ca.c_str())
+                         : SSL_CTX_load_verify_locations(client, settings.upstream_ca.c_str(), nullptr);
+  if (loaded != 1) fail("tls.upstream_ca: cannot load " + settings.upstream_ca);
+  SSL_CTX_set_verify(client, SSL_VERIFY_PEER, nullptr);
+}
+
+bool TlsInterceptor::built_from(const TlsSettings& settings) const {
+  return settings.ca_dir == settings_.ca_dir && settings.upstream_ca == settings_.upstream_ca &&
+         settings.leaf_cache_size == settings_.leaf_cache_size && settings.pinned_ttl == settings_.pinned_ttl;
+}
+
+bool TlsInterceptor::prepare_client(SSL* ssl, const LeafName& name) {
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (name.kind == LeafName::Kind::ip) return X509_VERIFY_PARAM_set1_ip_asc(param, name.text.c_str()) == 1;
+  // A wildcard stands for one whole label, as browsers read it ("*.example.com", never "a*.example.com").
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return SSL_set_tlsext_host_name(ssl, name.text.c_str()) == 1 &&
+         X509_VERIFY_PARAM_set1_host(param, name.text.c_str(), name.text.size()) == 1;
+}
+
+ClientTlsFailure classify_client_failure(const error_code& ec) {
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset ||
+      ec == asio::error::broken_pipe)
+    return ClientTlsFailure::rejected_certificate;
+  if (ec.category() == asio::error::get_ssl_category()) {
+    const auto code = static_cast<unsigned long>(ec.value());
+    if (ERR_GET_LIB(code) != ERR_LIB_SSL) return ClientTlsFailure::other;
+    switch (ERR_GET_REASON(code)) {
+      case SSL_R_UNEXPECTED_EOF_WHILE_READING:
+      case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+      case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+      case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+      case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+      case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+      case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+      case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+        return ClientTlsFailure::rejected_certificate;
+      default:
+        return ClientTlsFailure::other;
+    }
+  }
+  return ClientTlsFailure::other;
+}
+
+std::string tls_version_name(SSL* ssl) {
+  if (!SSL_is_init_finished(ssl)) return "";
+  return SSL_get_version(ssl);
+}
+
+std::string upstream_verify_error(SSL* ssl) {
+  const long result = SSL_get_verify_result(ssl);
+  if (result == X509_V_OK) return "";
+  return X509_verify_cert_error_string(result);
+}
+
+}  // namespace leakguard

@@ -1,0 +1,73 @@
+// What TLS interception (issue 5) shares across connections: the lab CA, the leaf forge, the memory
+// of clients that pin, and the two OpenSSL contexts (server side towards the phone, client side
+// towards the origin). Built once from `tls:` when interception is on; sessions use it read-only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/ssl.hpp>
+
+#include "certs/certificate_authority.hpp"
+#include "certs/leaf_forge.hpp"
+#include "certs/pinned_hosts.hpp"
+#include "common/asio.hpp"
+#include "config/config.hpp"
+
+namespace leakguard {
+
+class TlsInterceptor {
+ public:
+  // Loads the CA from settings.ca_dir (refusing a key that group or others can read) and the
+  // upstream trust store (a file or a directory of hashed certificates). Throws CaError with a
+  // message for the user: this is the control plane, `leakguard run` exits non-zero on it.
+  explicit TlsInterceptor(const TlsSettings& settings);
+  TlsInterceptor(const TlsInterceptor&) = delete;
+  TlsInterceptor& operator=(const TlsInterceptor&) = delete;
+
+  // Whether this interceptor was built from the same start-time settings (CA directory, trust
+  // store, cache size, pinned ttl). The intercept/passthrough lists are not among them: sessions
+  // read those from their own configuration snapshot, so a reload changes them without a rebuild.
+  bool built_from(const TlsSettings& settings) const;
+
+  asio::ssl::context& server_context() { return server_; }
+  asio::ssl::context& client_context() { return client_; }
+  LeafForge& leaves() { return leaves_; }
+  PinnedHosts& pinned() { return pinned_; }
+  const CertificateAuthority& ca() const { return ca_; }
+
+  // Per connection, before the client's handshake: the forged leaf and its chain.
+  static bool prepare_server(SSL* ssl, const ForgedLeaf& leaf) { return leaf.use_on(ssl); }
+  // Per connection, before the upstream handshake: SNI for a DNS name (never for an address, RFC
+  // 6066), and the name or address the origin's certificate must carry. False on OpenSSL failure.
+  static bool prepare_client(SSL* ssl, const LeafName& name);
+
+ private:
+  TlsSettings settings_;
+  CertificateAuthority ca_;
+  LeafForge leaves_;
+  PinnedHosts pinned_;
+  asio::ssl::context server_;
+  asio::ssl::context client_;
+};
+
+// Why a client's handshake with our leaf failed, as far as the auto-passthrough rule cares.
+enum class ClientTlsFailure {
+  // The client refused our certificate: a certificate alert (bad_certificate, unsupported,
+  // revoked, expired, certificate_unknown, unknown_ca, access_denied), or the connection closed
+  // or reset while we waited for the client's answer to our certificate.
+  rejected_certificate,
+  // Anything else (no common version or cipher, a protocol error, a timeout): not about the
+  // certificate, so nothing is remembered.
+  other,
+};
+ClientTlsFailure classify_client_failure(const error_code& ec);
+
+// "TLSv1.3" and the like, or "" before a handshake.
+std::string tls_version_name(SSL* ssl);
+// The origin's certificate problem as OpenSSL names it ("unable to get local issuer certificate",
+// "hostname mismatch"), or "" when the chain verified and the failure lies elsewhere.
+std::string upstream_verify_error(SSL* ssl);
+
+}  // namespace leakguard
