@@ -8,6 +8,7 @@
 #include "proxy/admin_server.hpp"
 #include "proxy/flow.hpp"
 #include "proxy/session.hpp"
+#include "proxy/tls_interceptor.hpp"
 
 namespace leakguard {
 
@@ -104,7 +105,12 @@ int ProxyServer::run() {
   // /metrics and /healthz (admin.listen, off unless set) on the control io_context, off the data plane.
   std::optional<AdminServer> admin;
   if (const auto address = context_.config()->admin_listen) {
-    admin.emplace(control_, *address, context_.counters());
+    admin.emplace(control_, *address, context_.counters(), [this]() -> std::optional<LeafCacheMetrics> {
+      const auto interceptor = context_.tls_interceptor();
+      if (!interceptor) return std::nullopt;
+      const auto stats = interceptor->leaves().stats();
+      return LeafCacheMetrics{stats.hits, stats.misses};
+    });
     std::fprintf(stderr, "admin listening on %s\n", endpoint_string(admin->local_endpoint()).c_str());
     std::fflush(stderr);
   }

@@ -388,3 +388,24 @@ def test_a_leak_inside_https_is_found_and_blocked(intercepting, https_origin, ca
     assert findings[0]["transport"] == "https" and findings[0]["identifier"] == "imei"
     assert findings[0]["action"] == "blocked"
     assert IMEI not in proxy.events_path.read_text()
+
+
+def test_metrics_count_tls_outcomes_and_leaf_cache(intercepting, https_origin, ca_dir, pki):
+    from test_metrics import admin_port, scrape
+    origin = https_origin()
+    proxy = intercepting(admin={"listen": "127.0.0.1:0"})
+    port = admin_port(proxy)
+    url = f"https://localhost:{origin.port}/"
+    for _ in range(2):
+        assert curl(proxy, url, ca_dir / "ca.pem").returncode == 0
+    assert curl(proxy, url, pki / "origin-ca.pem").returncode == 60  # rejected, then pinned
+    assert curl(proxy, url, pki / "origin-ca.pem").returncode == 0   # passed through
+    tls_events(proxy, 4)
+    _, samples = scrape(port)
+    assert samples['leakguard_tls_connections_total{result="intercepted"}'] == 2
+    assert samples['leakguard_tls_connections_total{result="client_rejected"}'] == 1
+    assert samples['leakguard_tls_connections_total{result="passthrough"}'] == 1
+    assert samples['leakguard_tls_connections_total{result="failed"}'] == 0
+    # One miss for the first connection, hits for the second and for the rejected one.
+    assert samples['leakguard_leaf_cache_lookups_total{result="miss"}'] == 1
+    assert samples['leakguard_leaf_cache_lookups_total{result="hit"}'] == 2
