@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 
 #include <llhttp.h>
 
@@ -145,6 +146,97 @@ void normalize_for_upstream(HttpRequestHead& head) {
   }
 }
 
+// The chunked framing of a request body, checked byte by byte to RFC 9112 section 7.1 beside
+// llhttp. The proxy forwards body bytes as received, so a body that llhttp's loose mode reads one
+// way and a strict server another is a smuggling channel: loose mode skips junk after chunk data
+// ("5\r\nhelloXX0\r\n\r\n") and ends the body at a CR followed by any byte ("0\r\n\r" + 'G').
+// Whatever this check and llhttp do not both accept, and end at the same byte, is refused.
+class ChunkedFramingCheck {
+ public:
+  // Feeds body bytes; false at the first byte that breaks the grammar or follows the end.
+  bool feed(std::string_view bytes) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      const char c = bytes[i];
+      switch (state_) {
+        case State::size:
+          if (std::isxdigit(static_cast<unsigned char>(c))) {
+            if (++digits_ > 16) return false;
+            size_ = size_ * 16 + static_cast<std::uint64_t>(hex_value(c));
+          } else if (digits_ > 0 && (c == ';' || c == ' ' || c == '\t')) {
+            state_ = State::extension;
+          } else if (digits_ > 0 && c == '\r') {
+            state_ = State::size_lf;
+          } else {
+            return false;
+          }
+          break;
+        case State::extension:  // llhttp checks the extension's own grammar; here: no CR, LF, NUL
+          if (c == '\r')
+            state_ = State::size_lf;
+          else if (c == '\n' || c == '\0')
+            return false;
+          break;
+        case State::size_lf:
+          if (c != '\n') return false;
+          state_ = size_ == 0 ? State::trailer_start : State::data;
+          break;
+        case State::data: {
+          const auto take = std::min<std::uint64_t>(size_, bytes.size() - i);
+          size_ -= take;
+          i += take - 1;
+          if (size_ == 0) state_ = State::data_cr;
+          break;
+        }
+        case State::data_cr:
+          if (c != '\r') return false;
+          state_ = State::data_lf;
+          break;
+        case State::data_lf:
+          if (c != '\n') return false;
+          state_ = State::size;
+          digits_ = 0;
+          break;
+        case State::trailer_start:
+          if (c == '\r')
+            state_ = State::final_lf;
+          else if (c == '\n' || c == '\0' || c == ' ' || c == '\t')
+            return false;
+          else
+            state_ = State::trailer_line;
+          break;
+        case State::trailer_line:
+          if (c == '\r')
+            state_ = State::trailer_lf;
+          else if (c == '\n' || c == '\0')
+            return false;
+          break;
+        case State::trailer_lf:
+          if (c != '\n') return false;
+          state_ = State::trailer_start;
+          break;
+        case State::final_lf:
+          if (c != '\n') return false;
+          state_ = State::done;
+          break;
+        case State::done:
+          return false;
+      }
+    }
+    return true;
+  }
+  bool done() const { return state_ == State::done; }
+
+ private:
+  enum class State { size, extension, size_lf, data, data_cr, data_lf, trailer_start, trailer_line, trailer_lf, final_lf, done };
+  static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    return std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+  }
+  State state_ = State::size;
+  int digits_ = 0;
+  std::uint64_t size_ = 0;
+};
+
 }  // namespace
 
 std::optional<std::string_view> HttpRequestHead::header(std::string_view name) const {
@@ -186,6 +278,7 @@ struct HttpStreamParser::Impl {
   std::string request_method;  // responses: the method of the request being answered
   char previous_head_byte = 0;  // last head byte seen, for line endings split across reads
   bool bad_line_ending = false;  // a CR without LF or an LF without CR in the head
+  std::optional<ChunkedFramingCheck> chunked_body;  // requests: set while a chunked body is read
   Boundary pending = Boundary::need_more;
   std::string field;
   std::string value;
@@ -346,6 +439,19 @@ HttpStreamParser::Step HttpStreamParser::parse(std::string_view input) {
       step.boundary = Boundary::error;
       return step;
   }
+  if (impl.chunked_body && !impl.in_head) {
+    const bool framing_ok = impl.chunked_body->feed(input.substr(0, step.consumed));
+    const bool ended = step.boundary == Boundary::message_complete || step.boundary == Boundary::upgrade;
+    if (!framing_ok || ended != impl.chunked_body->done()) {
+      impl.chunked_body.reset();
+      error_ = HttpParseError::ambiguous_framing;
+      error_reason_ = "chunked body framing that servers read differently";
+      step.boundary = Boundary::error;
+      step.consumed = 0;  // none of it goes upstream
+      return step;
+    }
+    if (ended) impl.chunked_body.reset();
+  }
   const bool head_bytes_consumed = impl.in_head || step.boundary == Boundary::head_complete;
   if (head_bytes_consumed) impl.head_bytes += step.consumed;
   if (head_bytes_consumed && impl.parser.type == HTTP_REQUEST) impl.scan_head_line_endings(input.substr(0, step.consumed));
@@ -368,6 +474,7 @@ HttpStreamParser::Step HttpStreamParser::parse(std::string_view input) {
       step.boundary = Boundary::error;
     } else {
       normalize_for_upstream(head_);
+      if (chunked_) impl.chunked_body.emplace();
     }
   }
   return step;
