@@ -13,5 +13,6 @@ int run_command(Arguments args);           // leakguard run [-c FILE]
 int scan_command(Arguments args);          // leakguard scan [-c FILE] [--device NAME] FILE...
 int check_config_command(Arguments args);  // leakguard check-config FILE
 int ca_command(Arguments args);            // leakguard ca init [--dir DIR] [--rsa] [--force]
+int firewall_command(Arguments args);      // leakguard firewall print|apply|remove --interface IF ...
 
 }  // namespace leakguard

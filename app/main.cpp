@@ -15,7 +15,9 @@ constexpr const char* usage =
     "  scan [-c FILE] [--device NAME] FILE...     inspect captured client-to-server bytes ('-' is stdin);\n"
     "                                             exit 0 clean, 1 findings, 2 error\n"
     "  check-config FILE                          validate a configuration file\n"
-    "  ca init [--dir DIR] [--rsa] [--force]      create the TLS interception CA\n";
+    "  ca init [--dir DIR] [--rsa] [--force]      create the TLS interception CA\n"
+    "  firewall print|apply|remove --interface IF [--port PORT] [--ports LIST] [--tproxy]\n"
+    "                                             nftables rules that send clients' TCP to leakguard\n";
 
 struct Command {
   std::string_view name;
@@ -27,6 +29,7 @@ constexpr Command commands[] = {
     {"scan", leakguard::scan_command},
     {"check-config", leakguard::check_config_command},
     {"ca", leakguard::ca_command},
+    {"firewall", leakguard::firewall_command},
 };
 
 }  // namespace

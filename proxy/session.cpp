@@ -134,8 +134,13 @@ awaitable<void> Session::run() {
   client_.socket().set_option(tcp::no_delay(true), ec);
 
   const auto local = client_.socket().local_endpoint(ec);
-  const auto original = original_destination(client_.socket());
-  flow_.redirected = was_redirected(original, local);
+  // TPROXY keeps the destination: the local address is where the client was going, unless the
+  // client dialled leakguard itself (an explicit-proxy client).
+  const auto original = config_->transparent == TransparentMode::tproxy
+                            ? std::optional<tcp::endpoint>(local)
+                            : original_destination(client_.socket());
+  flow_.redirected = config_->transparent == TransparentMode::tproxy ? !context_.is_own_listening_address(local)
+                                                                       : was_redirected(original, local);
   if (flow_.redirected) set_destination(*original);
   attribute_device();
   auto open_event = flow_.event("conn");
@@ -183,6 +188,7 @@ awaitable<void> Session::watchdog() {
 }
 
 awaitable<bool> Session::read_client() {
+  if (client_eof_) co_return false;
   const auto old_size = client_buffer_.size();
   client_buffer_.resize(old_size + read_chunk_size);
   error_code ec;
@@ -193,6 +199,7 @@ awaitable<bool> Session::read_client() {
     flow_.bytes_from_client += n;
     context_.counters().bytes_from_clients += n;
   }
+  if (ec == asio::error::eof) client_eof_ = true;
   co_return !ec || n > 0;
 }
 
@@ -326,7 +333,12 @@ awaitable<void> Session::pump(ByteStream& from, ByteStream& to, bool from_client
   std::array<char, read_chunk_size> buffer;
   for (;;) {
     error_code ec;
-    const auto n = co_await from.read_some(asio::buffer(buffer), ec);
+    std::size_t n = 0;
+    if (from_client && client_eof_)
+      ec = asio::error::eof;  // seen while sniffing or holding the first window
+    else
+      n = co_await from.read_some(asio::buffer(buffer), ec);
+    if (from_client && ec == asio::error::eof) client_eof_ = true;
     if (n > 0 && from_client && raw_scanner_ && !inspect_raw_chunk(std::string_view(buffer.data(), n), false)) {
       close_all();  // policy: this chunk carries an identifier that must not leave
       co_return;

@@ -106,6 +106,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point last_activity_ = Clock::now();
   Clock::time_point sniff_deadline_ = Clock::time_point::max();
   bool closed_ = false;
+  // The client half-closed. Asio must not be asked to read again after an end of stream: with
+  // edge-triggered epoll a second read of a drained socket waits for an event that never comes.
+  bool client_eof_ = false;
   bool connect_timed_out_ = false;
   bool draining_ = false;
   bool between_requests_ = false;  // waiting for the next request on a keep-alive connection
