@@ -14,5 +14,6 @@ int scan_command(Arguments args);          // leakguard scan [-c FILE] [--device
 int check_config_command(Arguments args);  // leakguard check-config FILE
 int ca_command(Arguments args);            // leakguard ca init [--dir DIR] [--rsa] [--force]
 int firewall_command(Arguments args);      // leakguard firewall print|apply|remove --interface IF ...
+int report_command(Arguments args);        // leakguard report [--baseline OLD... --] EVENTS...
 
 }  // namespace leakguard

@@ -17,7 +17,9 @@ constexpr const char* usage =
     "  check-config FILE                          validate a configuration file\n"
     "  ca init [--dir DIR] [--rsa] [--force]      create the TLS interception CA\n"
     "  firewall print|apply|remove --interface IF [--port PORT] [--ports LIST] [--tproxy]\n"
-    "                                             nftables rules that send clients' TCP to leakguard\n";
+    "                                             nftables rules that send clients' TCP to leakguard\n"
+
+    "  report [--baseline OLD... --] EVENTS...    leaks per device and destination (html, md, json)\n";
 
 struct Command {
   std::string_view name;
@@ -30,6 +32,7 @@ constexpr Command commands[] = {
     {"check-config", leakguard::check_config_command},
     {"ca", leakguard::ca_command},
     {"firewall", leakguard::firewall_command},
+    {"report", leakguard::report_command},
 };
 
 }  // namespace

@@ -22,6 +22,129 @@ std::string_view trim_ows(std::string_view value) {
   return value;
 }
 
+// RFC 9110 token characters: anything else in a field name ("Bad Header", "Host\x01") is read
+// differently by different servers, so a proxy must not pass it on.
+bool is_token_char(unsigned char c) {
+  if (std::isalnum(c)) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_token(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return is_token_char(c); });
+}
+
+// One element of the Transfer-Encoding list: "gzip", "chunked;custom_param".
+struct TransferCoding {
+  std::string_view name;
+  bool has_parameters = false;
+};
+
+// Every Transfer-Encoding field line of a request as one list, in order (RFC 9110 section 5.3
+// combines them so). nullopt when an element is empty, its name is not a token or its parameters
+// hold anything but token characters, OWS, ';' and '=' (a quoted string could hide a comma).
+std::optional<std::vector<TransferCoding>> transfer_codings(const HttpRequestHead& head) {
+  std::vector<TransferCoding> codings;
+  for (const auto& h : head.headers) {
+    if (!iequals(h.name, "transfer-encoding")) continue;
+    std::string_view rest(h.value);
+    for (;;) {
+      const auto comma = rest.find(',');
+      const auto element = trim_ows(rest.substr(0, comma));
+      const auto semicolon = element.find(';');
+      TransferCoding coding{trim_ows(element.substr(0, semicolon)), semicolon != std::string_view::npos};
+      if (!is_token(coding.name)) return std::nullopt;
+      if (coding.has_parameters) {
+        for (unsigned char c : element.substr(semicolon))
+          if (!is_token_char(c) && c != ';' && c != '=' && c != ' ' && c != '\t') return std::nullopt;
+      }
+      codings.push_back(coding);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return codings;
+}
+
+// True when the request's transfer codings are well formed and end in exactly one "chunked":
+// the only Transfer-Encoding that frames a request (RFC 9112 section 6.3).
+bool transfer_coding_is_chunked(const HttpRequestHead& head) {
+  const auto codings = transfer_codings(head);
+  if (!codings || codings->empty() || !iequals(codings->back().name, "chunked")) return false;
+  return std::count_if(codings->begin(), codings->end(),
+                       [](const TransferCoding& c) { return iequals(c.name, "chunked"); }) == 1;
+}
+
+// True when the letters of a field name, lower-cased, spell `letters`; the non-ASCII letters that
+// some case mappings turn into ASCII ones count as those (U+017F long s -> s, U+0131 dotless i and
+// U+0130 -> i, U+212A Kelvin -> k), everything else is skipped. "Transfer_Encoding",
+// "Transfer- Encoding", "Tran\u017Ffer-Encoding" and "\x01Content-Length" all spell a framing header.
+// Runs for every header of every request: no allocation.
+bool name_spells(std::string_view name, std::string_view letters) {
+  std::size_t matched = 0;
+  const auto take = [&](char letter) {
+    if (matched == letters.size() || letters[matched] != letter) return false;
+    ++matched;
+    return true;
+  };
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    const auto rest = name.substr(i);
+    bool ok = true;
+    if (rest.starts_with("\xC5\xBF")) {
+      ok = take('s');
+      i += 1;
+    } else if (rest.starts_with("\xC4\xB1") || rest.starts_with("\xC4\xB0")) {
+      ok = take('i');
+      i += 1;
+    } else if (rest.starts_with("\xE2\x84\xAA")) {
+      ok = take('k');
+      i += 2;
+    } else if (c < 0x80 && std::isalpha(c)) {
+      ok = take(static_cast<char>(std::tolower(c)));
+    }
+    if (!ok) return false;
+  }
+  return matched == letters.size();
+}
+
+// "http://host/path" (any scheme): the target carries the authority, so Host is not needed.
+bool is_absolute_form(std::string_view target) {
+  const auto colon = target.find("://");
+  if (colon == std::string_view::npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(target[0])))
+    return false;
+  return std::all_of(target.begin(), target.begin() + static_cast<std::ptrdiff_t>(colon), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  });
+}
+
+// What goes upstream differs from what was received only where the difference is framing noise
+// a server could read its own way: whitespace between a field name and its colon (RFC 9112
+// section 5.1 has a proxy remove it) and parameters on transfer codings, which RFC 9112 defines
+// for none of them; "chunked;x" becomes "chunked", exactly the framing the proxy used.
+void normalize_for_upstream(HttpRequestHead& head) {
+  for (auto& h : head.headers) {
+    while (!h.name.empty() && (h.name.back() == ' ' || h.name.back() == '\t')) h.name.pop_back();
+    if (!iequals(h.name, "transfer-encoding") || h.value.find(';') == std::string::npos) continue;
+    std::string names;
+    std::string_view rest(h.value);
+    for (;;) {
+      const auto comma = rest.find(',');
+      const auto element = trim_ows(rest.substr(0, comma));
+      if (!names.empty()) names.append(", ");
+      names.append(trim_ows(element.substr(0, element.find(';'))));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    h.value = std::move(names);
+  }
+}
+
 }  // namespace
 
 std::optional<std::string_view> HttpRequestHead::header(std::string_view name) const {
@@ -61,6 +184,8 @@ struct HttpStreamParser::Impl {
   bool paused = false;
   bool upgraded = false;
   std::string request_method;  // responses: the method of the request being answered
+  char previous_head_byte = 0;  // last head byte seen, for line endings split across reads
+  bool bad_line_ending = false;  // a CR without LF or an LF without CR in the head
   Boundary pending = Boundary::need_more;
   std::string field;
   std::string value;
@@ -95,6 +220,21 @@ struct HttpStreamParser::Impl {
     settings.on_message_complete = [](llhttp_t* p) { return self(p).on_message_complete(); };
     llhttp_init(&parser, direction == Direction::request ? HTTP_REQUEST : HTTP_RESPONSE, &settings);
     parser.data = this;
+    // HTTP/1.2 and later 1.x minors mean "1.1 or better" (RFC 9110 section 2.5); llhttp refuses them
+    // unless lenient. find_ambiguous_framing() still refuses every major version other than 1.
+    // No other leniency: LENIENT_HEADERS would also accept NUL/LF in values, whitespace-led lines
+    // and "Transfer-Encoding : chunked" framed as chunked, all of them smuggling shapes.
+    if (direction == Direction::request) parser.lenient_flags |= LENIENT_VERSION;
+  }
+
+  // llhttp's loose mode ends a header section at a CR that no LF follows, and takes a bare LF as a
+  // line end; servers that do neither would read the bytes after it as header lines, so a proxy
+  // that re-serialises the head must refuse both (the "\rTransfer-Encoding" shapes).
+  void scan_head_line_endings(std::string_view bytes) {
+    for (const char c : bytes) {
+      if ((previous_head_byte == '\r' && c != '\n') || (c == '\n' && previous_head_byte != '\r')) bad_line_ending = true;
+      previous_head_byte = c;
+    }
   }
 
   static Impl& self(llhttp_t* p) { return *static_cast<Impl*>(p->data); }
@@ -124,6 +264,12 @@ struct HttpStreamParser::Impl {
     owner.head_.version_minor = llhttp_get_http_minor(&parser);
     owner.status_code_ = llhttp_get_status_code(&parser);
     owner.keep_alive_ = llhttp_should_keep_alive(&parser) != 0;
+    if (parser.type == HTTP_REQUEST && (parser.flags & F_TRANSFER_ENCODING) && !(parser.flags & F_CHUNKED) &&
+        transfer_coding_is_chunked(owner.head_)) {
+      // llhttp does not see "chunked;param" as chunked; the framing check below accepts it, and
+      // the forwarded head says plain "chunked" (normalize_for_upstream), so both hops agree.
+      parser.flags |= F_CHUNKED;
+    }
     owner.chunked_ = (parser.flags & F_CHUNKED) != 0;
     owner.has_body_ = owner.chunked_ || ((parser.flags & F_CONTENT_LENGTH) && parser.content_length > 0);
     if (parser.type == HTTP_RESPONSE) {
@@ -200,7 +346,9 @@ HttpStreamParser::Step HttpStreamParser::parse(std::string_view input) {
       step.boundary = Boundary::error;
       return step;
   }
-  if (impl.in_head || step.boundary == Boundary::head_complete) impl.head_bytes += step.consumed;
+  const bool head_bytes_consumed = impl.in_head || step.boundary == Boundary::head_complete;
+  if (head_bytes_consumed) impl.head_bytes += step.consumed;
+  if (head_bytes_consumed && impl.parser.type == HTTP_REQUEST) impl.scan_head_line_endings(input.substr(0, step.consumed));
   if (impl.head_bytes > impl.max_head_bytes && (impl.in_head || step.boundary == Boundary::head_complete)) {
     error_ = HttpParseError::head_too_large;
     error_reason_ = "header section larger than " + std::to_string(impl.max_head_bytes) + " bytes";
@@ -208,10 +356,18 @@ HttpStreamParser::Step HttpStreamParser::parse(std::string_view input) {
     return step;
   }
   if (step.boundary == Boundary::head_complete && impl.parser.type == HTTP_REQUEST) {
-    if (auto why = find_ambiguous_framing(head_)) {
+    // The head must end in CRLF CRLF with no bare CR or LF before: see scan_head_line_endings().
+    const bool bad_line_ending = impl.bad_line_ending || impl.previous_head_byte != '\n';
+    impl.bad_line_ending = false;
+    impl.previous_head_byte = 0;
+    auto why = bad_line_ending ? std::optional<std::string>("CR or LF without its pair in the header section")
+                               : find_ambiguous_framing(head_);
+    if (why) {
       error_ = HttpParseError::ambiguous_framing;
-      error_reason_ = *why;
+      error_reason_ = std::move(*why);
       step.boundary = Boundary::error;
+    } else {
+      normalize_for_upstream(head_);
     }
   }
   return step;
@@ -236,40 +392,42 @@ HttpStreamParser::Step HttpStreamParser::finish() {
   return step;
 }
 
-namespace {
-// RFC 9110 token characters: anything else in a field name ("Bad Header", "Host\x01") is read
-// differently by different servers, so a proxy must not pass it on.
-bool is_token_char(unsigned char c) {
-  if (std::isalnum(c)) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-}  // namespace
-
 std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head) {
   for (unsigned char c : head.method)
     if (!is_token_char(c)) return "invalid character in the method";
+  // HTTP/0.9 has no header section: llhttp's loose mode still reads header lines after a request
+  // line without a version, a shape no 0.9 server shares (the Severe "smuggling in URI" case).
+  if (head.version_major == 0) return "HTTP/0.9 request (or a request line without a version)";
+  if (head.version_major != 1) return "unsupported HTTP version";
+  for (unsigned char c : head.target)
+    if (c <= 0x20 || c == 0x7f) return "control character or space in the request target";
+
   int content_length_count = 0;
   int transfer_encoding_count = 0;
   int host_count = 0;
+  bool has_content = false;
   for (const auto& h : head.headers) {
-    if (h.name.empty() || !std::all_of(h.name.begin(), h.name.end(), [](char c) { return is_token_char(c); }))
+    const bool is_content_length = iequals(h.name, "content-length");
+    const bool is_transfer_encoding = iequals(h.name, "transfer-encoding");
+    if (!is_content_length && !is_transfer_encoding) {
+      // "Transfer_Encoding", "Content-Length ", "\x01Content-Length": some server takes it for the
+      // real one (underscores become dashes in CGI-style stacks, lenient parsers drop the rest).
+      if (name_spells(h.name, "transferencoding")) return "a header name that resembles Transfer-Encoding";
+      if (name_spells(h.name, "contentlength")) return "a header name that resembles Content-Length";
+    }
+    // Whitespace before the colon is dropped on the way upstream (normalize_for_upstream); any other
+    // non-token byte in a name stays a refusal.
+    if (!is_token(trim_ows(h.name)) || (!h.name.empty() && (h.name.front() == ' ' || h.name.front() == '\t')))
       return "invalid header name";
-    if (iequals(h.name, "content-length")) {
+    if (is_content_length) {
       ++content_length_count;
       const auto v = trim_ows(h.value);
       if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return "bad Content-Length value";
-    } else if (iequals(h.name, "transfer-encoding")) {
+      if (v.find_first_not_of('0') != std::string_view::npos) has_content = true;
+    } else if (is_transfer_encoding) {
       ++transfer_encoding_count;
-      // Only a lone "chunked" frames a request unambiguously; "gzip, chunked", "chunked, chunked"
-      // or "xchunked" are read differently by different servers.
-      if (!iequals(trim_ows(h.value), "chunked")) return "unsupported Transfer-Encoding in a request";
+      has_content = true;
     } else if (iequals(h.name, "host")) {
       ++host_count;
     }
@@ -277,13 +435,40 @@ std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head) {
       if ((c < 0x20 && c != '\t') || c == 0x7f) return "control character in header " + h.name;
   }
   if (content_length_count > 1) return "multiple Content-Length headers";
-  if (transfer_encoding_count > 1) return "multiple Transfer-Encoding headers";
-  if (transfer_encoding_count > 0 && content_length_count > 0) return "both Transfer-Encoding and Content-Length";
-  if (transfer_encoding_count > 0 && head.version_major == 1 && head.version_minor == 0)
-    return "Transfer-Encoding in an HTTP/1.0 request";
+  if (transfer_encoding_count > 0) {
+    if (content_length_count > 0) return "both Transfer-Encoding and Content-Length";
+    if (head.version_minor == 0) return "Transfer-Encoding in an HTTP/1.0 request";
+    const auto codings = transfer_codings(head);
+    if (!codings) return "malformed Transfer-Encoding list";
+    static constexpr std::array<std::string_view, 7> known{"chunked",  "gzip",   "x-gzip",  "deflate",
+                                                           "compress", "x-compress", "identity"};
+    for (const auto& coding : *codings)
+      if (std::none_of(known.begin(), known.end(), [&](std::string_view k) { return iequals(k, coding.name); }))
+        return "unknown transfer coding in Transfer-Encoding";
+    // Only a final, single "chunked" frames a request; anything else (gzip alone, chunked twice,
+    // chunked before gzip) leaves the length to each server's guess (RFC 9112 section 6.3).
+    if (!transfer_coding_is_chunked(head)) return "Transfer-Encoding of a request does not end in one chunked";
+  }
+  // Content in a GET or HEAD has no defined semantics (RFC 9110 section 9.3): some servers ignore
+  // the length and read the body as the next request.
+  if (has_content && (iequals(head.method, "GET") || iequals(head.method, "HEAD")))
+    return "a " + head.method + " request with content";
   if (host_count > 1) return "multiple Host headers";
-  if (host_count == 0 && head.version_major == 1 && head.version_minor == 1) return "HTTP/1.1 request without Host";
+  // An absolute-form target names the authority itself (RFC 9112 section 3.2.2: a proxy replaces
+  // Host with it); in origin form a 1.1 request must say where it goes.
+  if (host_count == 0 && head.version_minor >= 1 && !is_absolute_form(head.target))
+    return "HTTP/1.1 request without Host";
   return std::nullopt;
+}
+
+void set_upstream_host(HttpRequestHead& head, std::string_view authority) {
+  for (auto& h : head.headers) {
+    if (iequals(h.name, "host")) {
+      h.value = std::string(authority);
+      return;
+    }
+  }
+  head.headers.insert(head.headers.begin(), HttpHeader{"Host", std::string(authority)});
 }
 
 std::string serialize_request_head(const HttpRequestHead& head) {
@@ -292,9 +477,10 @@ std::string serialize_request_head(const HttpRequestHead& head) {
   for (const auto& h : head.headers) size += h.name.size() + h.value.size() + 4;
   out.reserve(size + 2);
   out.append(head.method).append(" ").append(head.target).append(" HTTP/");
+  // A proxy sends its own version (RFC 9110 section 6.2): a client's HTTP/1.2 goes on as 1.1.
   out.push_back(static_cast<char>('0' + head.version_major));
   out.push_back('.');
-  out.push_back(static_cast<char>('0' + head.version_minor));
+  out.push_back(static_cast<char>('0' + (head.version_major == 1 ? std::min(head.version_minor, 1) : head.version_minor)));
   out.append("\r\n");
   for (const auto& h : head.headers) out.append(h.name).append(": ").append(h.value).append("\r\n");
   out.append("\r\n");

@@ -99,7 +99,13 @@ class HttpStreamParser {
 
 // Checks a parsed request head for framing that two HTTP implementations could read differently
 // (RFC 9112 section 6; the shapes of the HTTP Desync Guardian suite). Empty when the head is safe.
+// The request parser runs it at every head and then drops what is only noise for the upstream
+// (whitespace before a colon, transfer-coding parameters), so head() is what gets forwarded.
 std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head);
+
+// Explicit proxying: the Host upstream is the authority of the absolute-form target (RFC 9112
+// section 3.2.2), replacing the client's Host in place or added first when it sent none.
+void set_upstream_host(HttpRequestHead& head, std::string_view authority);
 
 // Serialises a request head for upstream: header names, order and case as received.
 std::string serialize_request_head(const HttpRequestHead& head);

@@ -141,6 +141,7 @@ namespace {
 HttpRequestHead upstream_head(HttpRequestHead head, const std::optional<AbsoluteTarget>& target, bool drop_expect) {
   if (target) {
     head.target = target->origin_form;
+    set_upstream_host(head, target->authority);  // RFC 9112 3.2.2: the target's authority wins
     std::erase_if(head.headers, [](const HttpHeader& h) { return iequals(h.name, "proxy-connection"); });
   }
   if (drop_expect) std::erase_if(head.headers, [](const HttpHeader& h) { return iequals(h.name, "expect"); });

@@ -72,7 +72,10 @@ void Session::emit_findings(const InspectionResult& result, const ExchangeVerdic
     event["action"] = action;
     if (verdict.rule && action != "logged" && action != "allowed")
       event["rule"] = verdict.rule->name.empty() ? "line " + std::to_string(verdict.rule->line) : verdict.rule->name;
-    context_.counters().findings++;
+    context_.counters().count_finding(result.findings[i].kind, action == "blocked"    ? Action::block
+                                                              : action == "redacted" ? Action::redact
+                                                              : action == "allowed"  ? Action::allow
+                                                                                     : Action::log);
     context_.events().emit(std::move(event));
   }
   for (const auto& anomaly : result.anomalies) {

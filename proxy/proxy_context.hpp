@@ -3,6 +3,7 @@
 // reload never changes an exchange in flight.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,10 @@ namespace leakguard {
 
 class Session;
 
+// Action is allow, log, block, redact (config.hpp); the findings counters below index by it.
+inline constexpr std::size_t action_count = 4;
+static_assert(static_cast<std::size_t>(Action::redact) + 1 == action_count);
+
 struct ProxyCounters {
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> connections_open{0};
@@ -29,8 +34,17 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> bytes_from_clients{0};
   std::atomic<std::uint64_t> bytes_to_clients{0};
   std::atomic<std::uint64_t> errors{0};
-  std::atomic<std::uint64_t> findings{0};
   std::atomic<std::uint64_t> blocked{0};
+  // Findings by identifier kind x action for /metrics (proxy/metrics.cpp): count_finding() adds one.
+  std::array<std::array<std::atomic<std::uint64_t>, action_count>, identifier_kind_count> findings{};
+  void count_finding(IdentifierKind kind, Action action) {
+    findings[static_cast<std::size_t>(kind)][static_cast<std::size_t>(action)].fetch_add(1, std::memory_order_relaxed);
+  }
+  // TLS (issue 5); leaf cache hits and misses are LeafForge::stats() of the interceptor.
+  std::atomic<std::uint64_t> tls_intercepted{0};
+  std::atomic<std::uint64_t> tls_passthrough{0};
+  std::atomic<std::uint64_t> tls_client_rejected{0};  // each one remembered as pinned
+  std::atomic<std::uint64_t> tls_failed{0};           // upstream verification and other handshake failures
 };
 
 // Everything a session needs that follows from one configuration: built once per load (and per

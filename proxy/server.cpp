@@ -3,8 +3,10 @@
 #include <csignal>
 #include <cstdio>
 #include <netinet/in.h>
+#include <optional>
 #include <sys/socket.h>
 
+#include "proxy/admin_server.hpp"
 #include "proxy/flow.hpp"
 #include "proxy/session.hpp"
 
@@ -108,6 +110,13 @@ void ProxyServer::start_shutdown() {
 }
 
 int ProxyServer::run() {
+  // /metrics and /healthz (admin.listen, off unless set) on the control io_context, off the data plane.
+  std::optional<AdminServer> admin;
+  if (const auto address = context_.config()->admin_listen) {
+    admin.emplace(control_, *address, context_.counters());
+    std::fprintf(stderr, "admin listening on %s\n", endpoint_string(admin->local_endpoint()).c_str());
+    std::fflush(stderr);
+  }
   for (unsigned i = 0; i < workers_.size(); ++i) {
     for (auto& acceptor : workers_[i]->acceptors)
       asio::co_spawn(workers_[i]->io, accept_loop(*acceptor, i), asio::detached);

@@ -245,11 +245,13 @@ awaitable<Session::Protocol> Session::sniff() {
 
 awaitable<void> Session::serve_explicit() {
   const auto protocol = co_await sniff();
-  if (protocol != Protocol::http) {
-    if (!client_buffer_.empty())
-      emit_error("not_a_proxy_request", "a direct connection that is not HTTP (explicit proxy clients speak HTTP)");
+  if (protocol == Protocol::tls) {
+    emit_error("not_a_proxy_request", "a direct connection that is not HTTP (explicit proxy clients speak HTTP)");
     co_return;
   }
+  if (client_buffer_.empty()) co_return;
+  // Explicit clients speak HTTP: a method the sniffer does not list (WebDAV, garbage) goes to the
+  // HTTP parser as well, which forwards what llhttp knows and answers 400 to the rest.
   flow_.transport = "http";
   co_await serve_http(true);
 }

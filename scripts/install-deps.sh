@@ -10,7 +10,7 @@ packages=(
   node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev
   # tests
   doctest-dev python3 python3-pytest python3-yaml curl iproute2 nftables
-  libmaxmind-db-writer-perl clang libclang-rt-14-dev
+  libmaxmind-db-writer-perl clang libclang-rt-14-dev chromium
   # benchmarks
   libbenchmark-dev wrk nginx-light
 )

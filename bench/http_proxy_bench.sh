@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Proxy core benchmark (issue 2): wrk against a local nginx, directly and through leakguard in
+# explicit mode, with both threading models. Prints requests/s, p50 and p99 latency, leakguard's
+# peak RSS, CPU time per request and the ratio to direct, per run and as medians; bench/RESULTS.md
+# records the figures.
+#
+#   bench/http_proxy_bench.sh                      # LEAKGUARD_BIN=build/leakguard, 3 runs of 10 s
+#   LEAKGUARD_BIN=build-bench/leakguard RUNS=3 DURATION=10 CONNECTIONS=50 bench/http_proxy_bench.sh
+#
+# Choices, so that the figures mean something on a 2-core machine where wrk, nginx and leakguard
+# share the cores:
+# - nginx: worker_processes 1. With auto (2) nginx would compete with wrk and leakguard for the same
+#   two cores in the proxied runs and take more than its share in the direct one; one worker serves
+#   a 1 KiB static file far faster than leakguard relays it, so it is not the bottleneck it measures.
+#   access_log off, keepalive_requests 1000000 (no reconnects during a run), sendfile on.
+# - wrk: keep-alive (its default), 50 connections, 2 threads (one per core), --latency.
+# - leakguard: explicit mode on 127.0.0.1:0, events to a file in the temp dir (a JSON line per
+#   exchange, as in production), workers left to the default (one per core). A fresh process for
+#   every run, so VmHWM is that run's peak.
+# - Runs are interleaved (direct, per_core, shared; then again) so that load from other work on the
+#   machine spreads over all three configurations; `uptime` is printed with each run.
+# - cpu_us_req (CPU time of nginx's worker, or of leakguard, per request) moves less than req/s when
+#   other work shares the cores: compare it too when the load average is high.
+# Only loopback addresses; every wait is bounded; everything started is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${LEAKGUARD_BIN:-build/leakguard}
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-50}
+THREADS=${WRK_THREADS:-2}
+FILE_BYTES=${FILE_BYTES:-1024}
+
+for tool in nginx wrk python3; do
+  command -v "$tool" > /dev/null || { echo "http_proxy_bench: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
+done
+[ -x "$BIN" ] || { echo "http_proxy_bench: $BIN is missing: build it first" >&2; exit 2; }
+
+tmp=$(mktemp -d /tmp/leakguard-bench.XXXXXX)
+nginx_pid=""
+proxy_pid=""
+cleanup() {
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
+  [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2> /dev/null && wait "$nginx_pid" 2> /dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits (at most 10 s) until something accepts on 127.0.0.1:$1.
+wait_for_port() {
+  for _ in $(seq 100); do
+    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), timeout=0.2).close()" 2> /dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "http_proxy_bench: nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# --- nginx: its own prefix, config and logs in the temp dir; a non-daemon child of this script.
+mkdir -p "$tmp/nginx/www" "$tmp/nginx/logs"
+head -c "$FILE_BYTES" /dev/zero | tr '\0' 'a' > "$tmp/nginx/www/file"
+# The worker drops to an unprivileged user when started as root: let it read the file.
+chmod -R a+rX "$tmp"
+nginx_port=$(free_port)
+cat > "$tmp/nginx/nginx.conf" << EOF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  sendfile on;
+  tcp_nodelay on;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $tmp/nginx/www;
+  }
+}
+EOF
+nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
+nginx_pid=$!
+wait_for_port "$nginx_port"
+target="http://127.0.0.1:$nginx_port/file"
+
+# --- leakguard: explicit mode, events to a file, default workers.
+cat > "$tmp/leakguard.yaml" << EOF
+listen: ["127.0.0.1:0"]
+clients: { allow: ["127.0.0.0/8"] }
+events: { path: "$tmp/events.jsonl" }
+EOF
+
+start_proxy() {  # $1: per_core | shared. Sets proxy_pid and proxy_port.
+  rm -f "$tmp/events.jsonl" "$tmp/leakguard.err"
+  LEAKGUARD_THREADING=$1 "$BIN" run -c "$tmp/leakguard.yaml" 2> "$tmp/leakguard.err" &
+  proxy_pid=$!
+  proxy_port=""
+  for _ in $(seq 100); do
+    proxy_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/leakguard.err" | head -1)
+    [ -n "$proxy_port" ] && break
+    kill -0 "$proxy_pid" 2> /dev/null || { cat "$tmp/leakguard.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$proxy_port" ] || { echo "http_proxy_bench: leakguard did not listen" >&2; exit 1; }
+}
+
+stop_proxy() {
+  kill "$proxy_pid" 2> /dev/null || true
+  wait "$proxy_pid" 2> /dev/null || true
+  proxy_pid=""
+}
+
+peak_rss_kib() {
+  awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
+}
+
+# utime + stime of a process, in clock ticks.
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+HZ=$(getconf CLK_TCK)
+
+# Runs wrk and prints "rps p50_ms p99_ms requests"; fails the script on non-200 answers.
+run_wrk() {  # $1: URL, then extra wrk arguments
+  local url=$1 out
+  shift
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url")
+  echo "$out" >> "$tmp/wrk.log"
+  if grep -q "Non-2xx or 3xx responses" <<< "$out"; then
+    echo "http_proxy_bench: non-200 answers:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  if grep -q "Socket errors" <<< "$out"; then
+    echo "http_proxy_bench: warning: $(grep 'Socket errors' <<< "$out")" >&2
+  fi
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+      if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+      if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+      return v
+    }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    $1 == "Requests/sec:" { rps = $2 }
+    $2 == "requests" && $3 == "in" { total = $1 }
+    END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, total }
+  ' <<< "$out"
+}
+
+echo "# leakguard proxy benchmark: $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
+echo "# binary $BIN; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; nginx worker_processes 1, ${FILE_BYTES}-byte file"
+# cpu_us_req: CPU time of the measured server (nginx's worker for direct, leakguard otherwise) per
+# request, in microseconds; it moves less than req/s when other work shares the cores.
+printf '%-10s %-4s %10s %9s %9s %9s %10s  %s\n' config run req/s p50_ms p99_ms rss_kib cpu_us_req load
+results="$tmp/results"
+: > "$results"
+nginx_worker=$(pgrep -P "$nginx_pid" | head -1)
+for run in $(seq "$RUNS"); do
+  load=$(uptime | sed 's/.*load average: //')
+  before=$(cpu_ticks "$nginx_worker")
+  read -r rps p50 p99 total < <(run_wrk "$target")
+  cpu=$(( ( $(cpu_ticks "$nginx_worker") - before ) * 1000000 / HZ / total ))
+  printf '%-10s %-4s %10s %9s %9s %9s %10s  %s\n' direct "$run" "$rps" "$p50" "$p99" - "$cpu" "$load"
+  echo "direct $rps $p50 $p99 0 $cpu" >> "$results"
+  for mode in per_core shared; do
+    start_proxy "$mode"
+    load=$(uptime | sed 's/.*load average: //')
+    before=$(cpu_ticks "$proxy_pid")
+    read -r rps p50 p99 total < <(LEAKGUARD_BENCH_TARGET=$target run_wrk "http://127.0.0.1:$proxy_port/" -s bench/wrk_absolute_form.lua)
+    cpu=$(( ( $(cpu_ticks "$proxy_pid") - before ) * 1000000 / HZ / total ))
+    rss=$(peak_rss_kib "$proxy_pid")
+    exchanges=$(grep -c '"type":"http"' "$tmp/events.jsonl" || true)
+    stop_proxy
+    printf '%-10s %-4s %10s %9s %9s %9s %10s  %s  (%s http events)\n' "$mode" "$run" "$rps" "$p50" "$p99" "$rss" "$cpu" "$load" "$exchanges"
+    echo "$mode $rps $p50 $p99 $rss $cpu" >> "$results"
+  done
+done
+
+echo
+echo "# medians of $RUNS runs"
+python3 - "$results" << 'EOF'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    config, *values = line.split()
+    rows.setdefault(config, []).append([float(v) for v in values])
+median = {c: [statistics.median(col) for col in zip(*v)] for c, v in rows.items()}
+direct = median["direct"][0]
+print(f"{'config':<10} {'req/s':>10} {'p50_ms':>9} {'p99_ms':>9} {'peak_rss_kib':>13} {'cpu_us_req':>11} {'vs_direct':>9}")
+for config in ("direct", "per_core", "shared"):
+    rps, p50, p99, rss, cpu = median[config]
+    rss_text = "-" if config == "direct" else f"{rss:.0f}"
+    print(f"{config:<10} {rps:>10.0f} {p50:>9.3f} {p99:>9.3f} {rss_text:>13} {cpu:>11.0f} {rps / direct:>9.0%}")
+EOF
