@@ -16,6 +16,9 @@ constexpr const char* usage =
     "                                             exit 0 clean, 1 findings, 2 error\n"
     "  check-config FILE                          validate a configuration file\n"
     "  ca init [--dir DIR] [--rsa] [--force]      create the TLS interception CA\n"
+    "  firewall print|apply|remove --interface IF [--port PORT] [--ports LIST] [--tproxy]\n"
+    "                                             nftables rules that send clients' TCP to leakguard\n"
+
     "  report [--baseline OLD... --] EVENTS...    leaks per device and destination (html, md, json)\n";
 
 struct Command {
@@ -28,6 +31,7 @@ constexpr Command commands[] = {
     {"scan", leakguard::scan_command},
     {"check-config", leakguard::check_config_command},
     {"ca", leakguard::ca_command},
+    {"firewall", leakguard::firewall_command},
     {"report", leakguard::report_command},
 };
 

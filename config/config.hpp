@@ -136,9 +136,15 @@ struct Limits {
   std::chrono::milliseconds raw_inspect_timeout{200};
 };
 
+// How redirected connections reach the listener: nftables REDIRECT (the original destination is
+// read back from conntrack) or TPROXY (the listener is IP_TRANSPARENT and the connection's local
+// address is the original destination; for a proxy that must keep the client's address).
+enum class TransparentMode { redirect, tproxy };
+
 struct Config {
   std::string source = "<embedded default>";  // file the configuration came from
   std::vector<ListenAddress> listen;
+  TransparentMode transparent = TransparentMode::redirect;
   std::vector<IpNetwork> clients_allow;
   Action mode = Action::log;
   Action oversize = Action::block;  // request bigger than max_inspect_bytes in block mode

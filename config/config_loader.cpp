@@ -143,9 +143,12 @@ class ConfigParser {
     if (!root.value.IsNull() && !root.value.IsMap())
       throw ConfigError(config_.source, root.value, "expected a mapping of configuration keys (like 'listen:')");
 
-    const auto top = reader_.map(root, {"listen", "clients", "mode", "oversize", "events", "workers", "geoip",
+    const auto top = reader_.map(root, {"listen", "transparent", "clients", "mode", "oversize", "events", "workers", "geoip",
                                         "home_country", "admin", "tls", "limits", "devices", "rules", "detectors"});
     if (const auto* field = top.find("listen")) parse_listen(*field);
+    if (const auto* field = top.find("transparent"))
+      config_.transparent = reader_.choice(*field, {"redirect", "tproxy"}) == 0 ? TransparentMode::redirect
+                                                                                  : TransparentMode::tproxy;
     if (const auto* field = top.find("clients")) parse_clients(*field);
     if (const auto* field = top.find("mode"))
       config_.mode = action_from(reader_.choice(*field, {"allow", "log", "block", "redact"}));

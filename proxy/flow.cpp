@@ -1,6 +1,7 @@
 #include "proxy/flow.hpp"
 
 #include "common/ip_network.hpp"
+#include "common/mask.hpp"
 
 namespace leakguard {
 
@@ -10,7 +11,7 @@ std::string endpoint_string(const tcp::endpoint& endpoint) {
   return address.to_string() + ":" + std::to_string(endpoint.port());
 }
 
-Json Flow::event(std::string_view type) const {
+Json Flow::event(std::string_view type, const std::vector<std::string>& secrets) const {
   Json event;
   event["type"] = type;
   event["ts"] = rfc3339_now();
@@ -22,10 +23,11 @@ Json Flow::event(std::string_view type) const {
     destination["ip"] = unmap_v4(dst->address()).to_string();
     destination["port"] = dst->port();
   }
-  if (!dst_host.empty()) destination["host"] = dst_host;
+  if (!dst_host.empty()) destination["host"] = secrets.empty() ? dst_host : mask_occurrences(dst_host, secrets);
+  if (!country.empty()) destination["country"] = country;
   event["dst"] = std::move(destination);
   if (!transport.empty()) event["transport"] = transport;
-  if (!sni.empty()) event["sni"] = sni;
+  if (!sni.empty()) event["sni"] = secrets.empty() ? sni : mask_occurrences(sni, secrets);
   return event;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/asio.hpp"
 #include "events/event_log.hpp"
@@ -16,6 +17,7 @@ struct Flow {
   tcp::endpoint client;
   std::optional<tcp::endpoint> dst;
   std::string dst_host;   // from Host, CONNECT or SNI; empty when unknown
+  std::string country;    // of dst, from the GeoIP database; empty when unknown
   std::string transport;  // http, https, tcp, tls-passthrough
   std::string sni;
   std::string device;     // device profile name, when one matched
@@ -26,8 +28,9 @@ struct Flow {
   std::uint64_t bytes_to_upstream = 0;
   std::uint64_t bytes_from_upstream = 0;
 
-  // {"type": type, "flow", "client", "dst", "transport", ...} without `ts`.
-  Json event(std::string_view type) const;
+  // {"type": type, "ts", "flow", "client", "dst", "transport", ...}. `secrets` are masked wherever
+  // request text appears (dst.host, sni).
+  Json event(std::string_view type, const std::vector<std::string>& secrets = {}) const;
 };
 
 std::string endpoint_string(const tcp::endpoint& endpoint);

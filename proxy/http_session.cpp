@@ -2,7 +2,9 @@
 // (head re-serialised with names, order and case kept; body bytes as received), responses are
 // parsed beside a raw relay so pipelining, HEAD, 1xx and 101 stay in step with the requests.
 #include <charconv>
+#include <cstdio>
 
+#include "common/mask.hpp"
 #include "proxy/session.hpp"
 
 namespace leakguard {
@@ -125,17 +127,73 @@ awaitable<void> Session::handle_connect(const HttpRequestHead& head) {
   }
   if (!co_await write_client("HTTP/1.1 200 Connection established\r\n\r\n")) co_return;
   // Inside the tunnel the client speaks to the destination as if it were transparent: sniff again.
-  const auto destination = upstream_.socket().remote_endpoint();
-  upstream_.close();
+  // The upstream connection stays open for it.
+  error_code ec;
+  const auto destination = upstream_.socket().remote_endpoint(ec);
+  if (ec) co_return;
   co_await serve_stream(destination, host);
 }
+
+namespace {
+
+// What the proxy sends upstream for a parsed request: origin-form for an explicit proxy,
+// Proxy-Connection dropped, and Expect dropped when leakguard answered 100 Continue itself.
+HttpRequestHead upstream_head(HttpRequestHead head, const std::optional<AbsoluteTarget>& target, bool drop_expect) {
+  if (target) {
+    head.target = target->origin_form;
+    set_upstream_host(head, target->authority);  // RFC 9112 3.2.2: the target's authority wins
+    std::erase_if(head.headers, [](const HttpHeader& h) { return iequals(h.name, "proxy-connection"); });
+  }
+  if (drop_expect) std::erase_if(head.headers, [](const HttpHeader& h) { return iequals(h.name, "expect"); });
+  return head;
+}
+
+// Same-length masking of every located identifier in the parts that can be changed in place. The
+// body offsets are into the body after transfer decoding; `body` is that decoded body.
+void redact_in_place(const std::vector<Finding>& findings, HttpRequestHead& head, std::string& body,
+                     std::vector<HttpHeader>& trailers) {
+  for (const auto& finding : findings) {
+    for (const auto& location : finding.locations) {
+      std::string* text = nullptr;
+      switch (location.part) {
+        case RequestPart::target: text = &head.target; break;
+        case RequestPart::header:
+          if (location.header_index < head.headers.size()) text = &head.headers[location.header_index].value;
+          break;
+        case RequestPart::trailer:
+          if (location.header_index < trailers.size()) text = &trailers[location.header_index].value;
+          break;
+        case RequestPart::body: text = &body; break;
+        case RequestPart::stream: break;
+      }
+      if (!text || location.offset >= text->size()) continue;
+      const auto length = std::min<std::uint64_t>(location.length, text->size() - location.offset);
+      text->replace(location.offset, length, length, '*');
+    }
+  }
+}
+
+std::string hex(std::size_t value) {
+  char buffer[32];
+  const int n = std::snprintf(buffer, sizeof buffer, "%zx", value);
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+}  // namespace
 
 awaitable<void> Session::serve_http(bool explicit_proxy) {
   auto self = shared_from_this();
   HttpStreamParser parser(HttpStreamParser::Direction::request, config_->limits.max_header_bytes);
+  const std::size_t inspect_limit = config_->limits.max_inspect_bytes;
   bool in_message = false;
-  bool head_sent = false;
+  bool head_sent = false;   // the current request's head went upstream: its body streams
+  bool held = false;        // the current request is held back until inspected (block/redact policy)
   std::uint64_t request_bytes = 0;
+  std::optional<AbsoluteTarget> target;
+  HttpRequest request;      // what the detectors see: head as received, body transfer-decoded
+  std::string held_body;    // raw body bytes (framing included) of a held request
+  bool answered_continue = false;
+  std::string url;
 
   // An answer of our own after every earlier response: pipelined responses keep their order.
   auto refuse = [this](int status, std::string error, std::string detail) -> awaitable<void> {
@@ -143,9 +201,26 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
     co_await wait_for_responses();
     co_await send_error_response(status, status_text(status), detail);
   };
+  auto block = [this](const ExchangeVerdict& verdict, const std::string& method,
+                      const std::string& url_text, const std::vector<std::string>& secrets) -> awaitable<void> {
+    emit_policy_block(verdict, method, mask_occurrences(url_text, secrets));
+    co_await wait_for_responses();
+    co_await send_error_response(403, "leakguard blocked this request", verdict.reason);
+  };
+  // Sends a head upstream and makes the response relay expect its answer.
+  auto send_head = [&](const HttpRequestHead& head, std::vector<std::string> secrets) -> awaitable<bool> {
+    const std::string serialized = serialize_request_head(head);
+    pending_.push_back({head.method, url, std::move(secrets), Clock::now(), serialized.size()});
+    request_bytes = serialized.size();
+    head_sent = true;
+    co_return co_await write_upstream(serialized);
+  };
 
+  // After a boundary the parser may have more to say without new bytes (a bodyless request
+  // completes right after its head), so it is asked again before the next read.
+  bool parser_needs_bytes = true;
   for (;;) {
-    if (client_buffer_.empty()) {
+    if (client_buffer_.empty() && parser_needs_bytes) {
       between_requests_ = !in_message;
       if (between_requests_ && draining_) break;
       const bool got = co_await read_client();
@@ -157,11 +232,54 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
       }
     }
     const auto step = parser.parse(client_buffer_);
-    if (in_message && head_sent && step.consumed > 0) {
-      request_bytes += step.consumed;
-      if (!co_await write_upstream(std::string_view(client_buffer_).substr(0, step.consumed))) co_return;
+    parser_needs_bytes = step.boundary == HttpStreamParser::Boundary::need_more;
+    const std::string_view consumed = std::string_view(client_buffer_).substr(0, step.consumed);
+    if (in_message) {
+      for (auto chunk : step.body_chunks) {
+        const auto room = inspect_limit - std::min(inspect_limit, request.body.size());
+        if (chunk.size() > room) request.body_truncated = true;
+        request.body.append(chunk.substr(0, std::min(room, chunk.size())));
+      }
+      if (held) {
+        held_body.append(consumed);
+      } else if (head_sent && !consumed.empty()) {
+        request_bytes += consumed.size();
+        if (!co_await write_upstream(consumed)) co_return;
+      }
     }
     client_buffer_.erase(0, step.consumed);
+
+    if (held && held_body.size() > inspect_limit && step.boundary != HttpStreamParser::Boundary::error) {
+      // Larger than what may be held: judge what was seen, then `oversize` decides the rest.
+      const auto result = snapshot_->inspector->inspect_request(request, inspection_context());
+      auto verdict = decide_exchange(*config_, facts(), result.findings);
+      const auto secrets = secrets_of(result);
+      if (verdict.outcome == ExchangeVerdict::Outcome::block || config_->oversize == Action::block) {
+        if (verdict.outcome != ExchangeVerdict::Outcome::block) {
+          verdict.outcome = ExchangeVerdict::Outcome::block;
+          verdict.reason = "request larger than limits.max_inspect_bytes (oversize: block)";
+          verdict.finding_actions.assign(result.findings.size(), "blocked");
+        }
+        emit_findings(result, verdict, request.head.method, url);
+        co_await block(verdict, request.head.method, url, secrets);
+        co_return;  // the rest of the body is unread: the connection cannot go on
+      }
+      // oversize: log — forward what was held and stream the rest uninspected, and say so.
+      for (auto& action : verdict.finding_actions)
+        if (action == "redacted") action = "logged";
+      emit_findings(result, verdict, request.head.method, url);
+      auto event = flow_.event("oversize", secrets);
+      event["method"] = request.head.method;
+      event["url"] = mask_occurrences(url, secrets);
+      event["inspected_bytes"] = inspect_limit;
+      event["detail"] = "request larger than limits.max_inspect_bytes: the rest was forwarded uninspected";
+      context_.events().emit(std::move(event));
+      held = false;
+      if (!co_await send_head(upstream_head(request.head, target, answered_continue), secrets)) co_return;
+      request_bytes += held_body.size();
+      if (!co_await write_upstream(held_body)) co_return;
+      held_body.clear();
+    }
 
     switch (step.boundary) {
       case HttpStreamParser::Boundary::need_more:
@@ -170,33 +288,31 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
 
       case HttpStreamParser::Boundary::error: {
         const bool too_large = parser.error() == HttpParseError::head_too_large;
-        if (head_sent) {
-          // The body broke after its head went upstream: the upstream must not wait for the rest.
-          upstream_.close();
-        }
-        co_await refuse(too_large ? 431 : 400, too_large ? "header_too_large" : "bad_request",
-                        parser.error_reason());
+        if (head_sent) upstream_.close();  // the upstream must not wait for the rest of a broken body
+        co_await refuse(too_large ? 431 : 400, too_large ? "header_too_large" : "bad_request", parser.error_reason());
         co_return;
       }
 
       case HttpStreamParser::Boundary::head_complete: {
         in_message = true;
-        HttpRequestHead head = parser.head();
-        std::string url;
+        head_sent = false;
+        held = false;
+        held_body.clear();
+        answered_continue = false;
+        request = HttpRequest{};
+        request.head = parser.head();
+        target.reset();
         if (explicit_proxy) {
-          if (iequals(head.method, "CONNECT")) {
+          if (iequals(request.head.method, "CONNECT")) {
             co_await wait_for_responses();
-            co_await handle_connect(head);
+            co_await handle_connect(request.head);
             co_return;
           }
-          const auto target = parse_absolute_target(head.target);
+          target = parse_absolute_target(request.head.target);
           if (!target) {
             co_await refuse(400, "bad_request", "an explicit proxy request needs an absolute http:// target");
             co_return;
           }
-          head.target = target->origin_form;
-          set_upstream_host(head, target->authority);  // RFC 9112 3.2.2: the target's authority wins
-          std::erase_if(head.headers, [](const HttpHeader& h) { return iequals(h.name, "proxy-connection"); });
           const std::string authority = target->host + ":" + std::to_string(target->port);
           if (authority != upstream_authority_ || !upstream_connected_) {
             co_await wait_for_responses();
@@ -219,19 +335,20 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             upstream_authority_ = authority;
             upstream_connected_ = true;
             asio::co_spawn(
-                executor(),
-                [self, generation = upstream_generation_]() { return self->relay_responses(generation); },
+                executor(), [self, generation = upstream_generation_]() { return self->relay_responses(generation); },
                 asio::detached);
           }
           url = "http://" + target->authority + target->origin_form;
         } else {
-          const auto host = head.host();
+          const auto host = request.head.host();
           std::string host_name;
           std::uint16_t ignored_port = 0;
           if (split_authority(host, 80, host_name, ignored_port)) flow_.dst_host = host_name;
           if (!upstream_connected_) {
             co_await wait_for_responses();
-            const auto result = co_await connect_upstream(*flow_.dst);
+            // Inside a CONNECT tunnel the first request finds the upstream already connected.
+            const auto result =
+                upstream_.socket().is_open() ? ConnectResult::ok : co_await connect_upstream(*flow_.dst);
             if (result != ConnectResult::ok) {
               const int status = result == ConnectResult::timeout ? 504 : result == ConnectResult::loop ? 508 : 502;
               co_await refuse(status, result == ConnectResult::timeout ? "upstream_timeout" : "upstream_unreachable",
@@ -240,22 +357,72 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             }
             upstream_connected_ = true;
             asio::co_spawn(
-                executor(),
-                [self, generation = upstream_generation_]() { return self->relay_responses(generation); },
+                executor(), [self, generation = upstream_generation_]() { return self->relay_responses(generation); },
                 asio::detached);
           }
-          url = (flow_.transport == "https" ? "https://" : "http://") + std::string(host.empty() ? endpoint_string(*flow_.dst) : std::string(host)) + head.target;
+          const std::string scheme = flow_.transport == "https" ? "https://" : "http://";
+          url = scheme + std::string(host.empty() ? endpoint_string(*flow_.dst) : std::string(host)) + request.head.target;
         }
-        const std::string serialized = serialize_request_head(head);
-        pending_.push_back({head.method, std::move(url), Clock::now(), serialized.size()});
-        request_bytes = serialized.size();
-        if (!co_await write_upstream(serialized)) co_return;
-        head_sent = true;
+
+        // Destination rules need no finding: a forbidden destination gets nothing, not even the head.
+        if (const auto decision = decide_destination(*config_, facts()); decision.action == Action::block) {
+          ExchangeVerdict verdict;
+          verdict.outcome = ExchangeVerdict::Outcome::block;
+          verdict.rule = decision.rule;
+          verdict.reason = "destination is forbidden (" + rule_label(decision.rule) + ")";
+          co_await block(verdict, request.head.method, url, {});
+          co_return;
+        }
+        if (snapshot_->may_hold) {
+          held = true;
+          // A client waiting for 100 Continue would wait for a body we hold: answer it ourselves.
+          if (auto expect = request.head.header("expect"); expect && iequals(*expect, "100-continue")) {
+            answered_continue = true;
+            if (!co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
+          }
+        } else if (!co_await send_head(upstream_head(request.head, target, false), {})) {
+          co_return;
+        }
         break;
       }
 
       case HttpStreamParser::Boundary::message_complete:
-      case HttpStreamParser::Boundary::upgrade:
+      case HttpStreamParser::Boundary::upgrade: {
+        request.trailers = parser.trailers();
+        const auto result = snapshot_->inspector->inspect_request(request, inspection_context());
+        const auto secrets = secrets_of(result);
+        if (held) {
+          auto verdict = decide_exchange(*config_, facts(), result.findings);
+          emit_findings(result, verdict, request.head.method, url);
+          if (verdict.outcome == ExchangeVerdict::Outcome::block) {
+            co_await block(verdict, request.head.method, url, secrets);
+            co_return;
+          }
+          HttpRequestHead original = request.head;
+          if (verdict.outcome == ExchangeVerdict::Outcome::redact) {
+            redact_in_place(result.findings, original, request.body, request.trailers);
+            if (target) target = parse_absolute_target(original.target);
+            if (parser.chunked()) {
+              // Offsets are into the decoded body: send it again as one chunk, trailers kept.
+              held_body = request.body.empty() ? "" : hex(request.body.size()) + "\r\n" + request.body + "\r\n";
+              held_body += "0\r\n";
+              for (const auto& trailer : request.trailers) held_body += trailer.name + ": " + trailer.value + "\r\n";
+              held_body += "\r\n";
+            } else {
+              held_body = request.body;
+            }
+          }
+          held = false;
+          if (!co_await send_head(upstream_head(original, target, answered_continue), secrets)) co_return;
+          request_bytes += held_body.size();
+          if (!held_body.empty() && !co_await write_upstream(held_body)) co_return;
+          held_body.clear();
+        } else {
+          // Log mode: the request is on its way already; inspection runs beside it.
+          const auto verdict = decide_exchange(*config_, facts(), result.findings);
+          emit_findings(result, verdict, request.head.method, url);
+          if (!pending_.empty()) pending_.back().secrets = secrets;
+        }
         if (!pending_.empty()) pending_.back().request_bytes = request_bytes;
         in_message = false;
         head_sent = false;
@@ -264,13 +431,13 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
           if (upgrade_ == UpgradeState::none) upgrade_ = UpgradeState::waiting;
           while (upgrade_ == UpgradeState::waiting && upstream_connected_ && !closed_) co_await wait_for_signal();
           if (upgrade_ == UpgradeState::accepted) {
-            flow_.transport = flow_.transport == "http" ? "http" : flow_.transport;
             co_await relay_raw();
             co_return;
           }
           upgrade_ = UpgradeState::none;
         }
         break;
+      }
     }
     if (closed_) co_return;
   }
@@ -291,7 +458,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
     const auto& exchange = pending_.front();
     auto event = flow_.event("http");
     event["method"] = exchange.method;
-    event["url"] = exchange.url;
+    event["url"] = exchange.secrets.empty() ? exchange.url : mask_occurrences(exchange.url, exchange.secrets);
     event["status"] = status;
     event["request_bytes"] = exchange.request_bytes;
     event["response_bytes"] = response_bytes;

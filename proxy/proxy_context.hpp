@@ -13,7 +13,10 @@
 
 #include "common/asio.hpp"
 #include "config/config.hpp"
+#include "detectors/inspector.hpp"
+#include "detectors/learned_values.hpp"
 #include "events/event_log.hpp"
+#include "proxy/geoip.hpp"
 
 namespace leakguard {
 
@@ -32,6 +35,7 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> bytes_from_clients{0};
   std::atomic<std::uint64_t> bytes_to_clients{0};
   std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> blocked{0};
   // Findings by identifier kind x action for /metrics (proxy/metrics.cpp): count_finding() adds one.
   std::array<std::array<std::atomic<std::uint64_t>, action_count>, identifier_kind_count> findings{};
   void count_finding(IdentifierKind kind, Action action) {
@@ -44,18 +48,38 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> tls_failed{0};           // upstream verification and other handshake failures
 };
 
+// Everything a session needs that follows from one configuration: built once per load (and per
+// SIGHUP), immutable, shared by every session that started under it.
+struct RuntimeSnapshot {
+  ConfigSnapshot config;
+  std::shared_ptr<const Inspector> inspector;
+  std::shared_ptr<const GeoIpDatabase> geoip;  // null without geoip.database
+  bool may_hold = false;                       // some rule can block or redact: hold requests back
+};
+using RuntimeSnapshotPtr = std::shared_ptr<const RuntimeSnapshot>;
+
+// Compiles the detectors and opens the GeoIP database. Throws ConfigError (detector options,
+// device values) or std::runtime_error (database file): a reload that throws changes nothing.
+RuntimeSnapshotPtr build_runtime_snapshot(ConfigSnapshot config);
+
 class ProxyContext {
  public:
-  ProxyContext(ConfigSnapshot config, EventLog& events) : config_(std::move(config)), events_(events) {}
+  ProxyContext(ConfigSnapshot config, EventLog& events) : snapshot_(build_runtime_snapshot(std::move(config))), events_(events) {}
 
-  ConfigSnapshot config() const {
+  RuntimeSnapshotPtr snapshot() const {
     std::lock_guard lock(mutex_);
-    return config_;
+    return snapshot_;
   }
+  ConfigSnapshot config() const { return snapshot()->config; }
   void set_config(ConfigSnapshot config) {
+    auto next = build_runtime_snapshot(std::move(config));  // may throw: the old snapshot stays
     std::lock_guard lock(mutex_);
-    config_ = std::move(config);
+    snapshot_ = std::move(next);
   }
+
+  // Learned identifier values, per device profile ("device:NAME") or, for clients no profile
+  // matches, per client address ("client:IP"). Kept for the life of the process.
+  std::shared_ptr<LearnedValues> learned_values(const std::string& key);
 
   EventLog& events() { return events_; }
 
@@ -82,7 +106,8 @@ class ProxyContext {
 
  private:
   mutable std::mutex mutex_;
-  ConfigSnapshot config_;
+  RuntimeSnapshotPtr snapshot_;
+  std::unordered_map<std::string, std::shared_ptr<LearnedValues>> learned_;
   std::shared_ptr<TlsInterceptor> tls_interceptor_;
   EventLog& events_;
   ProxyCounters counters_;

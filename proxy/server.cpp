@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <netinet/in.h>
 #include <optional>
 #include <sys/socket.h>
 
@@ -53,6 +54,14 @@ void ProxyServer::bind() {
       if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
         throw std::system_error(errno, std::generic_category(), "SO_REUSEPORT on " + endpoint_string(bound));
       if (bound.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true));
+      if (config->transparent == TransparentMode::tproxy) {
+        // TPROXY delivers connections for foreign addresses: the listener must accept them.
+        const bool v6 = bound.address().is_v6();
+        if (::setsockopt(acceptor->native_handle(), v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT,
+                         &one, sizeof one) != 0)
+          throw std::system_error(errno, std::generic_category(),
+                                  "IP_TRANSPARENT on " + endpoint_string(bound) + " (needs CAP_NET_ADMIN)");
+      }
       error_code ec;
       acceptor->bind(bound, ec);
       if (ec) throw std::system_error(ec, "cannot listen on " + endpoint_string(bound));

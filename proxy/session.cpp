@@ -61,7 +61,8 @@ void ProxyContext::drain_sessions() {
 
 Session::Session(ProxyContext& context, tcp::socket client, std::string flow_id)
     : context_(context),
-      config_(context.config()),
+      snapshot_(context.snapshot()),
+      config_(snapshot_->config),
       client_(std::move(client)),
       upstream_(tcp::socket(executor())),
       watchdog_timer_(executor()),
@@ -133,9 +134,15 @@ awaitable<void> Session::run() {
   client_.socket().set_option(tcp::no_delay(true), ec);
 
   const auto local = client_.socket().local_endpoint(ec);
-  const auto original = original_destination(client_.socket());
-  flow_.redirected = was_redirected(original, local);
-  if (flow_.redirected) flow_.dst = *original;
+  // TPROXY keeps the destination: the local address is where the client was going, unless the
+  // client dialled leakguard itself (an explicit-proxy client).
+  const auto original = config_->transparent == TransparentMode::tproxy
+                            ? std::optional<tcp::endpoint>(local)
+                            : original_destination(client_.socket());
+  flow_.redirected = config_->transparent == TransparentMode::tproxy ? !context_.is_own_listening_address(local)
+                                                                       : was_redirected(original, local);
+  if (flow_.redirected) set_destination(*original);
+  attribute_device();
   auto open_event = flow_.event("conn");
   open_event["event"] = "open";
   context_.events().emit(std::move(open_event));
@@ -181,6 +188,7 @@ awaitable<void> Session::watchdog() {
 }
 
 awaitable<bool> Session::read_client() {
+  if (client_eof_) co_return false;
   const auto old_size = client_buffer_.size();
   client_buffer_.resize(old_size + read_chunk_size);
   error_code ec;
@@ -191,6 +199,7 @@ awaitable<bool> Session::read_client() {
     flow_.bytes_from_client += n;
     context_.counters().bytes_from_clients += n;
   }
+  if (ec == asio::error::eof) client_eof_ = true;
   co_return !ec || n > 0;
 }
 
@@ -243,11 +252,12 @@ awaitable<void> Session::serve_explicit() {
   if (client_buffer_.empty()) co_return;
   // Explicit clients speak HTTP: a method the sniffer does not list (WebDAV, garbage) goes to the
   // HTTP parser as well, which forwards what llhttp knows and answers 400 to the rest.
+  flow_.transport = "http";
   co_await serve_http(true);
 }
 
 awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string host) {
-  flow_.dst = destination;
+  set_destination(destination);
   flow_.dst_host = std::move(host);
   if (context_.is_own_listening_address(destination)) {
     emit_error("loop", "destination is leakguard's own listening address");
@@ -266,7 +276,18 @@ awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string hos
     co_return;
   }
   flow_.transport = "tcp";
-  const auto result = co_await connect_upstream(destination);
+  if (const auto decision = decide_destination(*config_, facts()); decision.action == Action::block) {
+    ExchangeVerdict verdict;
+    verdict.outcome = ExchangeVerdict::Outcome::block;
+    verdict.rule = decision.rule;
+    verdict.reason = "destination is forbidden (" + rule_label(decision.rule) + ")";
+    emit_policy_block(verdict, "", "");
+    co_return;  // nothing was forwarded, not even a connection attempt
+  }
+  raw_scanner_.emplace(snapshot_->inspector->raw_stream_scanner());
+  raw_may_block_ = snapshot_->may_hold;
+  if (raw_may_block_ && !co_await inspect_first_raw_window()) co_return;
+  const auto result = upstream_.socket().is_open() ? ConnectResult::ok : co_await connect_upstream(destination);
   if (result != ConnectResult::ok) {
     emit_error(result == ConnectResult::timeout ? "upstream_timeout" : "upstream_unreachable",
                "cannot connect to the original destination");
@@ -293,7 +314,7 @@ awaitable<Session::ConnectResult> Session::connect_upstream(const tcp::endpoint&
   timer.cancel();
   if (ec) co_return connect_timed_out_ ? ConnectResult::timeout : ConnectResult::refused;
   upstream_.socket().set_option(tcp::no_delay(true), ec);
-  flow_.dst = destination;
+  set_destination(destination);
   touch();
   co_return ConnectResult::ok;
 }
@@ -316,7 +337,16 @@ awaitable<void> Session::pump(ByteStream& from, ByteStream& to, bool from_client
   std::array<char, read_chunk_size> buffer;
   for (;;) {
     error_code ec;
-    const auto n = co_await from.read_some(asio::buffer(buffer), ec);
+    std::size_t n = 0;
+    if (from_client && client_eof_)
+      ec = asio::error::eof;  // seen while sniffing or holding the first window
+    else
+      n = co_await from.read_some(asio::buffer(buffer), ec);
+    if (from_client && ec == asio::error::eof) client_eof_ = true;
+    if (n > 0 && from_client && raw_scanner_ && !inspect_raw_chunk(std::string_view(buffer.data(), n), false)) {
+      close_all();  // policy: this chunk carries an identifier that must not leave
+      co_return;
+    }
     if (n > 0) {
       touch();
       if (from_client) {
@@ -336,6 +366,7 @@ awaitable<void> Session::pump(ByteStream& from, ByteStream& to, bool from_client
       }
     }
     if (ec) {
+      if (from_client && raw_scanner_) inspect_raw_chunk({}, true);
       if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
         to.shutdown_send();  // pass the half-close on
       else
@@ -350,6 +381,8 @@ awaitable<void> Session::relay_raw() {
   if (!client_buffer_.empty()) {
     const std::string first = std::move(client_buffer_);
     client_buffer_.clear();
+    // In block mode the first window was judged already (inspect_first_raw_window).
+    if (raw_scanner_ && !raw_may_block_ && !inspect_raw_chunk(first, false)) co_return;
     if (!co_await write_upstream(first)) co_return;
   }
   if (!upstream_buffer_.empty()) {

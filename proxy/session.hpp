@@ -15,6 +15,7 @@
 #include "proxy/byte_stream.hpp"
 #include "proxy/flow.hpp"
 #include "proxy/http_codec.hpp"
+#include "proxy/policy.hpp"
 #include "proxy/proxy_context.hpp"
 
 namespace leakguard {
@@ -74,18 +75,38 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> wait_for_signal();
 
   void emit_error(std::string_view error, std::string_view detail, int status = 0);
+
+  // Inspection and policy (inspection.cpp).
+  void attribute_device();            // device profile by IP/CIDR or MAC, and the learning store
+  void set_destination(const tcp::endpoint& destination);  // flow_.dst and its country
+  ExchangeFacts facts() const;
+  InspectionContext inspection_context() const;
+  // Emits finding and anomaly events with the verdict's action per finding.
+  void emit_findings(const InspectionResult& result, const ExchangeVerdict& verdict, std::string_view method,
+                     std::string_view url);
+  void emit_policy_block(const ExchangeVerdict& verdict, std::string_view method, std::string_view url);
+  // Raw TCP: the first window is judged before anything is forwarded when policy may block.
+  asio::awaitable<bool> inspect_first_raw_window();
+  // A client->upstream chunk of a raw stream; false when policy says to cut the connection.
+  bool inspect_raw_chunk(std::string_view bytes, bool end_of_stream);
   void touch() { last_activity_ = Clock::now(); }
   void close_all();
 
   struct PendingExchange {
     std::string method;
     std::string url;
+    std::vector<std::string> secrets;  // identifier texts found in this request: masked in its events
     Clock::time_point started;
     std::uint64_t request_bytes = 0;
   };
 
   ProxyContext& context_;
-  ConfigSnapshot config_;
+  RuntimeSnapshotPtr snapshot_;
+  ConfigSnapshot config_;  // snapshot_->config
+  const DeviceProfile* device_ = nullptr;
+  std::shared_ptr<LearnedValues> learned_;
+  std::optional<RawStreamScanner> raw_scanner_;  // client->upstream scanning of a raw stream
+  bool raw_may_block_ = false;
   std::shared_ptr<TlsInterceptor> tls_;  // before the streams: their SSL objects use its contexts
   ByteStream client_;
   ByteStream upstream_;
@@ -97,6 +118,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point last_activity_ = Clock::now();
   Clock::time_point sniff_deadline_ = Clock::time_point::max();
   bool closed_ = false;
+  // The client half-closed. Asio must not be asked to read again after an end of stream: with
+  // edge-triggered epoll a second read of a drained socket waits for an event that never comes.
+  bool client_eof_ = false;
   bool connect_timed_out_ = false;
   bool draining_ = false;
   bool between_requests_ = false;  // waiting for the next request on a keep-alive connection

@@ -23,7 +23,8 @@ BINARY = pathlib.Path(os.environ.get("LEAKGUARD_BIN", REPO / "build" / "leakguar
 class Leakguard:
     """A running `leakguard run`. `port` is the first listening port; `events()` parses the log."""
 
-    def __init__(self, config_path, events_path, process, listening):
+    def __init__(self, config_path, events_path, process, listening, stderr_path=None):
+        self.stderr_path = stderr_path
         self.config_path = config_path
         self.events_path = events_path
         self.process = process
@@ -85,17 +86,28 @@ def start_leakguard(tmp_path, config=None, extra_args=(), netns=None, name="leak
     command = [str(BINARY), "run", "-c", str(config_path), *extra_args]
     if netns:
         command = ["ip", "netns", "exec", netns, *command]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    listening = []
+    # stderr goes to a file, not a pipe nobody drains: a chatty proxy must never block on it.
+    stderr_path = tmp_path / f"{name}-stderr.log"
+    with open(stderr_path, "w") as stderr_file:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr_file)
     expected = len(merged["listen"])
+    deadline = time.monotonic() + 30
+    listening = []
     while len(listening) < expected:
-        line = process.stderr.readline()
-        if not line:
-            raise AssertionError(f"leakguard exited ({process.wait()}) before listening: {process.stderr.read()}")
-        match = re.match(r"listening on \[?([^\]]+?)\]?:(\d+)$", line.strip())
-        if match:
-            listening.append((match.group(1), int(match.group(2))))
-    return Leakguard(config_path, events_path, process, listening)
+        lines = stderr_path.read_text().splitlines()
+        listening = []
+        for line in lines:
+            match = re.match(r"listening on \[?([^\]]+?)\]?:(\d+)$", line.strip())
+            if match:
+                listening.append((match.group(1), int(match.group(2))))
+        if len(listening) >= expected:
+            break
+        if process.poll() is not None:
+            raise AssertionError(f"leakguard exited ({process.returncode}) before listening: {stderr_path.read_text()}")
+        if time.monotonic() > deadline:
+            raise AssertionError("leakguard did not report its listening sockets within 30 s")
+        time.sleep(0.01)
+    return Leakguard(config_path, events_path, process, listening, stderr_path)
 
 
 @pytest.fixture

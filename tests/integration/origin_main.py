@@ -1,6 +1,8 @@
-"""Runs a recording origin (HTTP) or an echo server (raw TCP) as its own process, so a test can
-start it inside a network namespace: `ip netns exec NS python3 origin_main.py http HOST RECORD`.
-Prints "port N" once listening; every received byte is appended to RECORD."""
+"""Runs a recording origin (HTTP), an echo server (raw TCP) or a UDP sink as its own process, so a
+test can start it inside a network namespace:
+    ip netns exec NS python3 origin_main.py http|echo|udp HOST RECORD [PORT]
+Prints "port N" once listening; every received byte is appended to RECORD. A fixed PORT is only
+for namespaces the test owns (nothing else can hold the port there)."""
 
 import socket
 import sys
@@ -9,10 +11,19 @@ import threading
 from servers import EchoServer, RecordingOrigin
 
 kind, host, record = sys.argv[1], sys.argv[2], sys.argv[3]
+port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 family = socket.AF_INET6 if ":" in host else socket.AF_INET
+if kind == "udp":
+    sink = socket.socket(family, socket.SOCK_DGRAM)
+    sink.bind((host, port))
+    print("port", sink.getsockname()[1], flush=True)
+    while True:
+        data = sink.recv(65536)
+        with open(record, "ab") as f:
+            f.write(data)
 if kind == "http":
-    server = RecordingOrigin(host, family, record_path=record)
+    server = RecordingOrigin(host, family, record_path=record, port=port)
 else:
-    server = EchoServer(host, family, record_path=record)
+    server = EchoServer(host, family, record_path=record, port=port)
 print("port", server.port, flush=True)
 threading.Event().wait()

@@ -79,7 +79,7 @@ class RecordingOrigin:
       anything else     200 with a JSON summary of the request (method, path, headers, body size)
     """
 
-    def __init__(self, host="127.0.0.1", family=socket.AF_INET, record_path=None):
+    def __init__(self, host="127.0.0.1", family=socket.AF_INET, record_path=None, port=0):
         origin = self
         self.record_path = record_path
         self.connections = []
@@ -105,7 +105,7 @@ class RecordingOrigin:
                     if not origin.respond(self, start, headers, body, reader):
                         return
 
-        self.server = _ThreadingTCPServer((host, 0), Handler, family)
+        self.server = _ThreadingTCPServer((host, port), Handler, family)
         self.port = self.server.server_address[1]
         self.host = host
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -193,7 +193,7 @@ class _RecordingReader:
 class EchoServer:
     """Raw TCP: echoes what it receives, prefixed, and records it."""
 
-    def __init__(self, host="127.0.0.1", family=socket.AF_INET, greeting=b"", record_path=None):
+    def __init__(self, host="127.0.0.1", family=socket.AF_INET, greeting=b"", record_path=None, port=0):
         echo = self
         self.received = bytearray()
         self.lock = threading.Lock()
@@ -213,7 +213,7 @@ class EchoServer:
                                 f.write(data)
                     self.request.sendall(b"echo:" + data)
 
-        self.server = _ThreadingTCPServer((host, 0), Handler, family)
+        self.server = _ThreadingTCPServer((host, port), Handler, family)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -8,7 +8,6 @@ import json
 import re
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
@@ -18,21 +17,16 @@ from conftest import BINARY
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*",?)*\})? (\d+)$')
 
 
-def read_line(stream, timeout=10.0):
-    """readline() with a deadline, so a missing line fails the test instead of hanging it."""
-    result = []
-    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    assert result, "no line on stderr in time"
-    return result[0]
-
-
-def admin_port(proxy):
-    line = read_line(proxy.process.stderr)
-    match = re.match(r"admin listening on 127\.0\.0\.1:(\d+)$", line.strip())
-    assert match, line
-    return int(match.group(1))
+def admin_port(proxy, timeout=10.0):
+    """The port from the "admin listening on" line (stderr goes to a file, see conftest.py)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in proxy.stderr_path.read_text().splitlines():
+            match = re.match(r"admin listening on 127\.0\.0\.1:(\d+)$", line.strip())
+            if match:
+                return int(match.group(1))
+        time.sleep(0.01)
+    raise AssertionError("no 'admin listening on' line on stderr in time: " + proxy.stderr_path.read_text())
 
 
 def curl(*args):

@@ -351,3 +351,12 @@ TEST_CASE("protocol sniffing by method prefix") {
   CHECK_FALSE(looks_like_http_request("SSH-2.0-OpenSSH"));
   CHECK_FALSE(looks_like_http_request("GETX"));
 }
+
+TEST_CASE("a bodyless request completes without waiting for more bytes") {
+  HttpStreamParser parser(HttpStreamParser::Direction::request, 8192);
+  const std::string head = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+  REQUIRE(parser.parse(head).boundary == Boundary::head_complete);
+  const auto step = parser.parse("");
+  CHECK(step.boundary == Boundary::message_complete);
+  CHECK(step.consumed == 0);
+}
