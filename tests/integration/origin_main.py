@@ -1,6 +1,7 @@
 """Runs a recording origin (HTTP), an echo server (raw TCP) or a UDP sink as its own process, so a
 test can start it inside a network namespace:
     ip netns exec NS python3 origin_main.py http|echo|udp HOST RECORD [PORT]
+    ip netns exec NS python3 origin_main.py https HOST RECORD PORT CERT KEY
 Prints "port N" once listening; every received byte is appended to RECORD. A fixed PORT is only
 for namespaces the test owns (nothing else can hold the port there)."""
 
@@ -8,7 +9,7 @@ import socket
 import sys
 import threading
 
-from servers import EchoServer, RecordingOrigin
+from servers import EchoServer, HttpsOrigin, RecordingOrigin
 
 kind, host, record = sys.argv[1], sys.argv[2], sys.argv[3]
 port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
@@ -21,7 +22,9 @@ if kind == "udp":
         data = sink.recv(65536)
         with open(record, "ab") as f:
             f.write(data)
-if kind == "http":
+if kind == "https":
+    server = HttpsOrigin(sys.argv[5], sys.argv[6], host, family, record_path=record, port=port)
+elif kind == "http":
     server = RecordingOrigin(host, family, record_path=record, port=port)
 else:
     server = EchoServer(host, family, record_path=record, port=port)

@@ -6,6 +6,7 @@ import socket
 import socketserver
 import threading
 import json
+import ssl
 
 
 class _ThreadingTCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
@@ -164,6 +165,37 @@ class RecordingOrigin:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class HttpsOrigin(RecordingOrigin):
+    """The recording origin behind TLS: `received()` is what it decrypted. The handshake runs in the
+    connection's own thread, so a client that fails it never stalls the accept loop."""
+
+    def __init__(self, cert, key, host="127.0.0.1", family=socket.AF_INET, record_path=None, port=0):
+        super().__init__(host, family, record_path, port)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        context.set_alpn_protocols(["http/1.1"])
+        self.handshakes = 0
+        plain_get_request = self.server.get_request
+        plain_finish_request = self.server.finish_request
+
+        def get_request():
+            sock, address = plain_get_request()
+            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+        def finish_request(request, address):
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError):
+                return
+            with self.lock:
+                self.handshakes += 1
+            plain_finish_request(request, address)
+
+        self.server.get_request = get_request
+        self.server.finish_request = finish_request
+        self.server.handle_error = lambda *args: None
 
 
 class _RecordingReader:

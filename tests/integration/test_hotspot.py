@@ -13,6 +13,7 @@ import pytest
 
 from conftest import BINARY, start_leakguard
 from netns import Lab, lab_unavailable_reason, sh
+from pki import make_ca, make_server_cert
 
 HERE = pathlib.Path(__file__).parent
 IMEI = "353209091234567"
@@ -22,9 +23,9 @@ reason = lab_unavailable_reason()
 pytestmark = pytest.mark.skipif(reason is not None, reason=f"hotspot lab skipped: {reason}")
 
 
-def start_in(lab_ns, kind, host, record, port=0):
+def start_in(lab_ns, kind, host, record, port=0, *extra):
     process = subprocess.Popen(["ip", "netns", "exec", lab_ns, "/usr/bin/python3", str(HERE / "origin_main.py"),
-                                kind, host, str(record), str(port)], stdout=subprocess.PIPE, text=True)
+                                kind, host, str(record), str(port), *map(str, extra)], stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     assert line.startswith("port "), f"{kind} server did not start: {line!r}"
     return process, int(line.split()[1])
@@ -42,23 +43,35 @@ def phone_profile(lab):
 def hotspot(tmp_path):
     with Lab() as lab:
         processes = []
-        records = {name: tmp_path / f"{name}.bin" for name in ("http4", "http6", "raw", "udp443", "udp4443")}
+        records = {name: tmp_path / f"{name}.bin"
+                   for name in ("http4", "http6", "raw", "udp443", "udp4443", "https")}
+        # The origin's own PKI (its CA is what leakguard verifies upstream with) and leakguard's
+        # interception CA (what the phone trusts, as a lab phone with the CA installed would).
+        pki = tmp_path / "pki"
+        pki.mkdir()
+        make_ca(pki, "origin-ca")
+        make_server_cert(pki, "origin", "origin-ca", f"IP:{lab.ORIGIN_V4},DNS:api.origin.test")
+        subprocess.run([str(BINARY), "ca", "init", "--dir", str(tmp_path / "ca")], check=True, capture_output=True)
+        https, _ = start_in(lab.origin, "https", lab.ORIGIN_V4, records["https"], 443, pki / "origin.pem",
+                            pki / "origin.key")
         http4, http_port = start_in(lab.origin, "http", lab.ORIGIN_V4, records["http4"])
         http6, http6_port = start_in(lab.origin, "http", lab.ORIGIN_V6, records["http6"])
         raw, _ = start_in(lab.origin, "echo", lab.ORIGIN_V4, records["raw"], 9999)
         udp443, _ = start_in(lab.origin, "udp", lab.ORIGIN_V4, records["udp443"], 443)
         udp4443, _ = start_in(lab.origin, "udp", lab.ORIGIN_V4, records["udp4443"], 4443)
-        processes += [http4, http6, raw, udp443, udp4443]
+        processes += [http4, http6, raw, udp443, udp4443, https]
         proxy = start_leakguard(tmp_path, {
             "listen": [f"0.0.0.0:{PROXY_PORT}", f"[::]:{PROXY_PORT}"],
             "clients": {"allow": ["10.200.1.0/24", "fd00:200:1::/64"]},
             "mode": "block",
             "devices": [phone_profile(lab)],
+            "tls": {"intercept": "all", "ca_dir": str(tmp_path / "ca"), "upstream_ca": str(pki / "origin-ca.pem")},
         }, netns=lab.router)
         applied = sh(str(BINARY), "firewall", "apply", "--interface", lab.router_lan_if, "--port", str(PROXY_PORT),
                      netns=lab.router)
         assert "REDIRECT" in applied.stdout
         try:
+            lab.interception_ca = tmp_path / "ca" / "ca.pem"
             yield lab, proxy, records, http_port, http6_port
         finally:
             proxy.stop()
@@ -146,3 +159,22 @@ def test_firewall_apply_is_idempotent_and_remove_restores_direct_traffic(hotspot
     got = phone_curl(lab, f"http://{lab.ORIGIN_V4}:{http_port}/direct?imei={IMEI}")
     assert got.stdout.endswith("\n200"), "without the rules nothing is intercepted"
     assert b"/direct?imei=" in records["http4"].read_bytes()
+
+
+def test_tls_interception_works_transparently(hotspot):
+    lab, proxy, records, _, _ = hotspot
+    ca = str(lab.interception_ca)
+    # The phone dials the origin's address on 443 and trusts leakguard's CA: the redirect, the
+    # ClientHello, the forged leaf and the verified upstream are all invisible to it.
+    got = phone_curl(lab, f"https://{lab.ORIGIN_V4}/config?lang=en", "--cacert", ca)
+    assert got.stdout.endswith("\n200"), got.stdout + got.stderr
+    assert b"GET /config?lang=en HTTP/1.1" in records["https"].read_bytes()
+    http = proxy.events("http", wait_for=lambda e: e)
+    assert http[0]["transport"] == "https" and http[0]["dst"]["ip"] == lab.ORIGIN_V4
+    assert http[0]["device"] == "lab-phone-01"
+
+    leak = phone_curl(lab, f"https://{lab.ORIGIN_V4}/activate?imei={IMEI}", "--cacert", ca)
+    assert leak.stdout.endswith("\n403")
+    assert IMEI.encode() not in records["https"].read_bytes()
+    found = proxy.events("finding", wait_for=lambda e: e)
+    assert found[0]["transport"] == "https" and found[0]["action"] == "blocked"

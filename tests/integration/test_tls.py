@@ -14,30 +14,10 @@ import pytest
 import yaml
 
 from conftest import BINARY, start_leakguard
-from servers import RecordingOrigin
+from pki import make_ca, make_server_cert
+from servers import HttpsOrigin
 
 IMEI = "353209091234567"
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_ca(directory, name):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "30", "-subj", f"/CN=leakguard test {name}",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-            cwd=directory)
-
-
-def make_server_cert(directory, name, ca, subject_alt_names):
-    (directory / f"{name}.ext").write_text(
-        f"subjectAltName={subject_alt_names}\nbasicConstraints=CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
-    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=directory)
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
-            "-days", "30", "-out", f"{name}.pem", "-extfile", f"{name}.ext", cwd=directory)
 
 
 @pytest.fixture(scope="module")
@@ -51,37 +31,6 @@ def pki(tmp_path_factory):
     make_server_cert(directory, "otherhost", "origin-ca", "DNS:otherhost")
     make_server_cert(directory, "rogue", "rogue-ca", "DNS:localhost,IP:127.0.0.1")
     return directory
-
-
-class HttpsOrigin(RecordingOrigin):
-    """The recording origin behind TLS: `received()` is what it decrypted. The handshake runs in the
-    connection's own thread, so a client that fails it never stalls the accept loop."""
-
-    def __init__(self, cert, key):
-        super().__init__()
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        context.set_alpn_protocols(["http/1.1"])
-        self.handshakes = 0
-        plain_get_request = self.server.get_request
-        plain_finish_request = self.server.finish_request
-
-        def get_request():
-            sock, address = plain_get_request()
-            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
-
-        def finish_request(request, address):
-            try:
-                request.do_handshake()
-            except (ssl.SSLError, OSError):
-                return
-            with self.lock:
-                self.handshakes += 1
-            plain_finish_request(request, address)
-
-        self.server.get_request = get_request
-        self.server.finish_request = finish_request
-        self.server.handle_error = lambda *args: None
 
 
 @pytest.fixture
