@@ -141,6 +141,12 @@ Inspector::Inspector(ConfigSnapshot config) {
   core_ = std::move(core);
 }
 
+Inspector::Inspector(ConfigSnapshot config, const DecodeLimits& limits) : Inspector(std::move(config)) {
+  auto core = std::make_shared<InspectorCore>(*core_);
+  core->limits = limits;
+  core_ = std::move(core);
+}
+
 Inspector::~Inspector() = default;
 
 const Config& Inspector::config() const { return *core_->config; }

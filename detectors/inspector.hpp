@@ -35,6 +35,9 @@ class Inspector {
  public:
   // Builds every enabled detector. Throws ConfigError for bad detector options or device values.
   explicit Inspector(ConfigSnapshot config);
+  // The same with explicit decoding bounds (fuzzing, tests); the default derives them from
+  // config.limits.max_inspect_bytes.
+  Inspector(ConfigSnapshot config, const DecodeLimits& limits);
   ~Inspector();
   Inspector(const Inspector&) = default;
   Inspector& operator=(const Inspector&) = default;

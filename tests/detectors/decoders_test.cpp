@@ -189,9 +189,9 @@ struct DecodedRequest {
   // Every (where, encoding) of a field or buffer, to check the view's shape.
   bool has(std::string_view where, std::string_view encoding) const {
     for (const auto& buffer : view.buffers) {
-      if (buffer.where == where && buffer.encoding == encoding) return true;
+      if (buffer.where.str() == where && buffer.encoding == encoding) return true;
       for (const auto& field : view.fields_of(buffer))
-        if (field.where == where && buffer.encoding == encoding) return true;
+        if (field.where.str() == where && buffer.encoding == encoding) return true;
     }
     return false;
   }
