@@ -6,6 +6,14 @@
 #
 #   bench/http_proxy_bench.sh                      # LEAKGUARD_BIN=build/leakguard, 3 runs of 10 s
 #   LEAKGUARD_BIN=build-bench/leakguard RUNS=3 DURATION=10 CONNECTIONS=50 bench/http_proxy_bench.sh
+#   CONFIGS="per_core log block" BODY_BYTES=4096 bench/http_proxy_bench.sh   # inspection (issue 4)
+#
+# CONFIGS (default "per_core shared") are compared with `direct` in the same run:
+#   per_core, shared  the two threading models, pass-through (no device profiles, log mode)
+#   log, block        inspection on: 50 device profiles loaded, mode log (streams, inspects beside)
+#                     or mode block (holds each request until inspected); per_core threading
+# BODY_BYTES > 0 sends POST requests with a form body of that size (nginx answers them from a
+# `return 200` location), else GET of the static file with a short query string.
 #
 # Choices, so that the figures mean something on a 2-core machine where wrk, nginx and leakguard
 # share the cores:
@@ -31,6 +39,8 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${WRK_THREADS:-2}
 FILE_BYTES=${FILE_BYTES:-1024}
+CONFIGS=${CONFIGS:-per_core shared}
+BODY_BYTES=${BODY_BYTES:-0}
 
 for tool in nginx wrk python3; do
   command -v "$tool" > /dev/null || { echo "http_proxy_bench: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
@@ -90,24 +100,62 @@ http {
   server {
     listen 127.0.0.1:$nginx_port;
     root $tmp/nginx/www;
+    location = /post { return 200 "ok\n"; }
   }
 }
 EOF
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
 nginx_pid=$!
 wait_for_port "$nginx_port"
-target="http://127.0.0.1:$nginx_port/file"
+if [ "$BODY_BYTES" -gt 0 ]; then
+  target="http://127.0.0.1:$nginx_port/post"
+else
+  target="http://127.0.0.1:$nginx_port/file?lang=en&session=7f3a9c"
+fi
+export LEAKGUARD_BENCH_BODY_BYTES=$BODY_BYTES
 
 # --- leakguard: explicit mode, events to a file, default workers.
-cat > "$tmp/leakguard.yaml" << EOF
+cat > "$tmp/passthrough.yaml" << EOF
 listen: ["127.0.0.1:0"]
 clients: { allow: ["127.0.0.0/8"] }
 events: { path: "$tmp/events.jsonl" }
 EOF
+# Inspection: 50 device profiles (the first one is the loopback client), in log and block mode.
+python3 - "$tmp" << 'PY'
+import random, sys
+random.seed(50)
+def luhn_complete(digits):
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d)
+        if i % 2 == 0:
+            n = n * 2 - 9 if n * 2 > 9 else n * 2
+        total += n
+    return digits + str((10 - total % 10) % 10)
+lines = []
+for i in range(50):
+    match = '{cidr: "127.0.0.0/8"}' if i == 0 else '{ip: "10.42.0.%d"}' % (i + 1)
+    lines += [f"  - name: phone-{i:02d}", f"    match: {match}", "    identifiers:",
+              f'      imei: "{luhn_complete("35320909" + "%06d" % random.randrange(10**6))}"',
+              f'      imsi: "24201{random.randrange(10**10):010d}"',
+              f'      iccid: "{luhn_complete("894701" + "%012d" % random.randrange(10**12))}"',
+              f'      msisdn: "+479{random.randrange(10**7):07d}"',
+              f'      serial: "B2NG{random.randrange(16**12):012X}"',
+              f'      mac: "a4:50:46:{random.randrange(256):02x}:{random.randrange(256):02x}:{random.randrange(256):02x}"',
+              f'      android_id: "{random.randrange(16**16):016x}"',
+              f'      email: "phone{i}@lab.example"']
+devices = "devices:\n" + "\n".join(lines) + "\n"
+for mode in ("log", "block"):
+    with open(f"{sys.argv[1]}/{mode}.yaml", "w") as f:
+        f.write('listen: ["127.0.0.1:0"]\nclients: { allow: ["127.0.0.0/8"] }\n')
+        f.write(f'events: {{ path: "{sys.argv[1]}/events.jsonl" }}\nmode: {mode}\n' + devices)
+PY
 
-start_proxy() {  # $1: per_core | shared. Sets proxy_pid and proxy_port.
+start_proxy() {  # $1: per_core | shared | log | block. Sets proxy_pid and proxy_port.
   rm -f "$tmp/events.jsonl" "$tmp/leakguard.err"
-  LEAKGUARD_THREADING=$1 "$BIN" run -c "$tmp/leakguard.yaml" 2> "$tmp/leakguard.err" &
+  local threading=$1 config=$tmp/passthrough.yaml
+  case "$1" in log | block) threading=per_core; config=$tmp/$1.yaml ;; esac
+  LEAKGUARD_THREADING=$threading "$BIN" run -c "$config" 2> "$tmp/leakguard.err" &
   proxy_pid=$!
   proxy_port=""
   for _ in $(seq 100); do
@@ -166,6 +214,7 @@ run_wrk() {  # $1: URL, then extra wrk arguments
 
 echo "# leakguard proxy benchmark: $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
 echo "# binary $BIN; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; nginx worker_processes 1, ${FILE_BYTES}-byte file"
+echo "# configs: direct $CONFIGS; requests: $([ "$BODY_BYTES" -gt 0 ] && echo "POST with a ${BODY_BYTES}-byte form body" || echo "GET with a query string")"
 # cpu_us_req: CPU time of the measured server (nginx's worker for direct, leakguard otherwise) per
 # request, in microseconds; it moves less than req/s when other work shares the cores.
 printf '%-10s %-4s %10s %9s %9s %9s %10s  %s\n' config run req/s p50_ms p99_ms rss_kib cpu_us_req load
@@ -179,7 +228,7 @@ for run in $(seq "$RUNS"); do
   cpu=$(( ( $(cpu_ticks "$nginx_worker") - before ) * 1000000 / HZ / total ))
   printf '%-10s %-4s %10s %9s %9s %9s %10s  %s\n' direct "$run" "$rps" "$p50" "$p99" - "$cpu" "$load"
   echo "direct $rps $p50 $p99 0 $cpu" >> "$results"
-  for mode in per_core shared; do
+  for mode in $CONFIGS; do
     start_proxy "$mode"
     load=$(uptime | sed 's/.*load average: //')
     before=$(cpu_ticks "$proxy_pid")
@@ -195,7 +244,7 @@ done
 
 echo
 echo "# medians of $RUNS runs"
-python3 - "$results" << 'EOF'
+python3 - "$results" $CONFIGS << 'EOF'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -204,7 +253,7 @@ for line in open(sys.argv[1]):
 median = {c: [statistics.median(col) for col in zip(*v)] for c, v in rows.items()}
 direct = median["direct"][0]
 print(f"{'config':<10} {'req/s':>10} {'p50_ms':>9} {'p99_ms':>9} {'peak_rss_kib':>13} {'cpu_us_req':>11} {'vs_direct':>9}")
-for config in ("direct", "per_core", "shared"):
+for config in ["direct", *sys.argv[2:]]:
     rps, p50, p99, rss, cpu = median[config]
     rss_text = "-" if config == "direct" else f"{rss:.0f}"
     print(f"{config:<10} {rps:>10.0f} {p50:>9.3f} {p99:>9.3f} {rss_text:>13} {cpu:>11.0f} {rps / direct:>9.0%}")

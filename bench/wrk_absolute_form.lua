@@ -11,3 +11,21 @@ if not target or not target:match("^http://") then
   error("LEAKGUARD_BENCH_TARGET must be an absolute http:// URL")
 end
 wrk.path = target
+
+-- LEAKGUARD_BENCH_BODY_BYTES: POST a form body of about that many bytes (no identifier in it), so
+-- inspection has a body to decode; the inspection benchmark (issue 4) uses it.
+local body_bytes = tonumber(os.getenv("LEAKGUARD_BENCH_BODY_BYTES") or "0")
+if body_bytes > 0 then
+  local pairs_text = {}
+  local size = 0
+  local i = 0
+  while size < body_bytes do
+    local pair = string.format("field%d=value-%08d", i, i * 7919)
+    table.insert(pairs_text, pair)
+    size = size + #pair + 1
+    i = i + 1
+  end
+  wrk.method = "POST"
+  wrk.body = table.concat(pairs_text, "&")
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
