@@ -47,7 +47,7 @@ for tool in nginx wrk python3; do
 done
 [ -x "$BIN" ] || { echo "http_proxy_bench: $BIN is missing: build it first" >&2; exit 2; }
 
-tmp=$(mktemp -d /tmp/leakguard-bench.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/http-proxy-bench.XXXXXX")
 nginx_pid=""
 proxy_pid=""
 cleanup() {
@@ -152,6 +152,7 @@ for mode in ("log", "block"):
 PY
 
 start_proxy() {  # $1: per_core | shared | log | block. Sets proxy_pid and proxy_port.
+  [ -d "$tmp" ] || { echo "http_proxy_bench: $tmp was removed under the running benchmark" >&2; exit 1; }
   rm -f "$tmp/events.jsonl" "$tmp/leakguard.err"
   local threading=$1 config=$tmp/passthrough.yaml
   case "$1" in log | block) threading=per_core; config=$tmp/$1.yaml ;; esac
