@@ -244,6 +244,7 @@ class HeuristicDetector::BufferScan {
     const auto local_char = [](char c) {
       return ids::is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
     };
+    if (!ids::is_alnum(bytes_[at + 1]) || !local_char(bytes_[at - 1])) return;
     std::size_t begin = at;
     while (begin > 0 && at - begin < 64 && local_char(bytes_[begin - 1])) --begin;
     std::size_t end = at + 1;

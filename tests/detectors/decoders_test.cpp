@@ -233,3 +233,23 @@ TEST_CASE("decoding depth and output are bounded") {
   CHECK(decoded_bomb.anomalies[0].anomaly == "decompression_bomb");
   CHECK(decoded_bomb.anomalies[0].output_bytes <= decoded_bomb.limits.max_decoded_bytes);
 }
+
+#include "detectors/matchers/digest_tokens.hpp"
+
+TEST_CASE("digest-shaped tokens: whole hex and base64 runs of digest lengths, anywhere in a buffer") {
+  using leakguard::matchers::find_digest_tokens;
+  using leakguard::matchers::Token;
+  const std::string md5 = "bddd39b3cfca46dbae3b9450283f5917";
+  const std::string b64 = "vd05s8/KRtuuO5RQKD9ZFw";  // 22 characters, with a '/'
+  for (std::size_t pad = 0; pad < 20; ++pad) {
+    const std::string text = std::string(pad, ' ') + "u=" + md5 + "&d=" + b64 + "==&p=/s/" + md5 + "/x&long=" + md5 + "ab";
+    std::vector<Token> tokens;
+    find_digest_tokens(text, tokens);
+    std::vector<std::string> found;
+    for (const auto& token : tokens) found.push_back(text.substr(token.begin, token.end - token.begin));
+    CAPTURE(pad);
+    CHECK(std::count(found.begin(), found.end(), md5) == 2);  // the query value and the path segment
+    CHECK(std::count(found.begin(), found.end(), b64) == 1);
+    CHECK(found.size() == 3);  // not the 34-character run
+  }
+}
