@@ -173,6 +173,29 @@ void BM_PlainRequestWithLeak(benchmark::State& state) {
   run_request(state, request, true);
 }
 
+// Plain traffic where the body dominates: a text/plain upload (an app's log) of state.range(0)
+// bytes, after the same head.
+void BM_PlainTextBody(benchmark::State& state) {
+  HttpRequest request = plain_request();
+  request.head.method = "POST";
+  request.head.target = "/api/v2/logs";
+  request.head.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
+  std::mt19937_64 rng(11);
+  static const char* const words[] = {"sync", "started", "finished", "in", "ms", "view", "feed", "cache", "hit", "miss",
+                                      "network", "wifi", "ok", "retry", "user", "opened", "article", "scroll", "depth"};
+  const auto size = static_cast<std::size_t>(state.range(0));
+  while (request.body.size() < size) {
+    request.body += "2024-11-28T09:00:" + std::to_string(10 + rng() % 50) + "." + std::to_string(100 + rng() % 900) +
+                    "Z I/App(" + std::to_string(1000 + rng() % 9000) + "): ";
+    for (int w = 0; w < 9; ++w) {
+      request.body += words[rng() % 19];
+      request.body += ' ';
+    }
+    request.body += std::to_string(rng() % 100000) + "\n";
+  }
+  run_request(state, request, true);
+}
+
 HttpRequest json_request(std::size_t items, bool compressed) {
   HttpRequest request = plain_request();
   request.head.method = "POST";
@@ -193,16 +216,25 @@ void BM_GzipJsonBody(benchmark::State& state) {
   run_request(state, json_request(static_cast<std::size_t>(state.range(0)), true), true);
 }
 
-// A raw (non-HTTP) stream fed in reads of state.range(0) bytes: a binary protocol with text inside.
+// A raw (non-HTTP) stream fed in reads of state.range(0) bytes. range(1) = 0: a binary protocol
+// with random text inside (a worst case: random printable bytes are dense in digits, '@' and
+// base64 runs); 1: a text protocol of key=value records, as IoT devices speak.
 void BM_RawStream(benchmark::State& state) {
   Fixture& f = fixture();
   const std::size_t read = static_cast<std::size_t>(state.range(0));
   std::mt19937_64 rng(7);
   std::string stream;
   while (stream.size() < (1u << 20)) {
-    stream += "\x02MSG len=" + std::to_string(rng() % 5000) + " seq=" + std::to_string(rng() % 100000) + " body=";
-    for (int i = 0; i < 96; ++i) stream.push_back(static_cast<char>(32 + rng() % 95));
-    for (int i = 0; i < 32; ++i) stream.push_back(static_cast<char>(rng() % 256));
+    if (state.range(1) == 0) {
+      stream += "\x02MSG len=" + std::to_string(rng() % 5000) + " seq=" + std::to_string(rng() % 100000) + " body=";
+      for (int i = 0; i < 96; ++i) stream.push_back(static_cast<char>(32 + rng() % 95));
+      for (int i = 0; i < 32; ++i) stream.push_back(static_cast<char>(rng() % 256));
+    } else {
+      stream += "\x02REC;type=status;seq=" + std::to_string(rng() % 100000) + ";uptime=" + std::to_string(rng() % 864000) +
+                ";fw=v2.4." + std::to_string(rng() % 10) + ";temp=" + std::to_string(20 + rng() % 40) +
+                ";state=running;ssid=HomeNetwork-5G;rssi=-" + std::to_string(40 + rng() % 50) +
+                ";msg=heartbeat ok, queue empty, next sync scheduled\x03\n";
+    }
   }
   RawStreamScanner scanner = f.inspector.raw_stream_scanner();
   InspectionResult result;
@@ -233,7 +265,8 @@ BENCHMARK(BM_PlainRequestLarge);
 BENCHMARK(BM_PlainRequestWithLeak);
 BENCHMARK(BM_JsonBody)->Arg(16)->Arg(256);
 BENCHMARK(BM_GzipJsonBody)->Arg(16)->Arg(256);
-BENCHMARK(BM_RawStream)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_PlainTextBody)->Arg(16 << 10)->Arg(256 << 10);
+BENCHMARK(BM_RawStream)->Args({4096, 0})->Args({65536, 0})->Args({4096, 1})->Args({65536, 1});
 BENCHMARK(BM_InspectorBuild)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 BENCHMARK_MAIN();
