@@ -477,12 +477,10 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
   while (generation == upstream_generation_ && !closed_) {
     HttpStreamParser::Step step;
     if (upstream_buffer_.empty()) {
-      const auto old_size = upstream_buffer_.size();
-      upstream_buffer_.resize(old_size + read_chunk_size);
+      std::array<char, read_chunk_size> chunk;
       error_code ec;
-      const auto n =
-          co_await upstream_.read_some(asio::buffer(upstream_buffer_.data() + old_size, read_chunk_size), ec);
-      upstream_buffer_.resize(old_size + n);
+      const auto n = co_await upstream_.read_some(asio::buffer(chunk), ec);
+      upstream_buffer_.append(chunk.data(), n);
       if (generation != upstream_generation_) co_return;
       if (n > 0) {
         touch();

@@ -189,11 +189,9 @@ awaitable<void> Session::watchdog() {
 
 awaitable<bool> Session::read_client() {
   if (client_eof_) co_return false;
-  const auto old_size = client_buffer_.size();
-  client_buffer_.resize(old_size + read_chunk_size);
   error_code ec;
-  const auto n = co_await client_.read_some(asio::buffer(client_buffer_.data() + old_size, read_chunk_size), ec);
-  client_buffer_.resize(old_size + n);
+  const auto n = co_await client_.read_some(asio::buffer(read_chunk_), ec);
+  client_buffer_.append(read_chunk_.data(), n);
   if (n > 0) {
     touch();
     flow_.bytes_from_client += n;
