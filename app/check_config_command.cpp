@@ -4,6 +4,7 @@
 
 #include "app/commands.hpp"
 #include "config/config.hpp"
+#include "proxy/proxy_context.hpp"
 
 namespace leakguard {
 
@@ -14,9 +15,14 @@ int check_config_command(Arguments args) {
   }
   const std::string path(args[0]);
   try {
-    load_config_file(path);
+    // The same snapshot `run` builds: detector options and device values are checked by the
+    // detectors themselves, the GeoIP database is opened.
+    build_runtime_snapshot(load_config_file(path));
   } catch (const ConfigError& error) {
     std::fprintf(stderr, "%s\n", error.what());
+    return 1;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), error.what());
     return 1;
   }
   std::printf("%s: ok\n", path.c_str());

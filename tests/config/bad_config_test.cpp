@@ -23,7 +23,7 @@ struct BadFile {
 constexpr BadFile bad_files[] = {
     // yaml-cpp notices the unclosed list where the next key starts.
     {"syntax_error.yaml", 3, 1, "YAML syntax error: end of sequence flow not found"},
-    {"unknown_top_key.yaml", 3, 1, "unknown key 'lisen' (did you mean 'listen'?); allowed keys: listen, clients,"},
+    {"unknown_top_key.yaml", 3, 1, "unknown key 'lisen' (did you mean 'listen'?); allowed keys: listen, transparent, clients,"},
     {"unknown_tls_key.yaml", 4, 3, "tls: unknown key 'verify_upstream'; allowed keys: intercept, passthrough"},
     {"duplicate_key.yaml", 4, 1, "duplicate key 'mode' (first at line 2)"},
     {"merge_key.yaml", 3, 3, "events: unknown key '<<' (YAML merge keys are not supported)"},

@@ -178,3 +178,33 @@ def test_tls_interception_works_transparently(hotspot):
     assert IMEI.encode() not in records["https"].read_bytes()
     found = proxy.events("finding", wait_for=lambda e: e)
     assert found[0]["transport"] == "https" and found[0]["action"] == "blocked"
+
+
+def test_tproxy_variant_keeps_destinations_and_is_recovered(tmp_path):
+    """TPROXY: packets keep their destination, policy routing delivers them to the IP_TRANSPARENT
+    listener, and the connection's local address is where the phone was going."""
+    with Lab() as lab:
+        origin, origin_port = start_in(lab.origin, "http", lab.ORIGIN_V4, tmp_path / "tproxy-origin.bin")
+        proxy = start_leakguard(tmp_path, {
+            "listen": [f"0.0.0.0:{PROXY_PORT}"],
+            "transparent": "tproxy",
+            "clients": {"allow": ["10.200.1.0/24"]},
+            "mode": "block",
+            "devices": [phone_profile(lab)],
+        }, netns=lab.router, name="tproxy")
+        try:
+            applied = sh(str(BINARY), "firewall", "apply", "--tproxy", "--interface", lab.router_lan_if,
+                         "--port", str(PROXY_PORT), netns=lab.router)
+            assert "TPROXY" in applied.stdout
+            got = phone_curl(lab, f"http://{lab.ORIGIN_V4}:{origin_port}/via-tproxy")
+            assert got.stdout.endswith("\n200"), got.stdout + got.stderr
+            http = proxy.events("http", wait_for=lambda e: e)
+            assert http[0]["dst"]["ip"] == lab.ORIGIN_V4 and http[0]["dst"]["port"] == origin_port
+            leak = phone_curl(lab, f"http://{lab.ORIGIN_V4}:{origin_port}/x?imei={IMEI}")
+            assert leak.stdout.endswith("\n403")
+            sh(str(BINARY), "firewall", "remove", "--tproxy", netns=lab.router)
+            rules = sh("ip", "rule", "list", netns=lab.router).stdout
+            assert "lookup 100" not in rules, "remove takes the policy routing away too"
+        finally:
+            proxy.stop()
+            origin.kill()
