@@ -9,7 +9,7 @@
 #   CONFIGS="per_core log block" BODY_BYTES=4096 bench/http_proxy_bench.sh   # inspection (issue 4)
 #
 # CONFIGS (default "per_core shared") are compared with `direct` in the same run:
-#   per_core, shared  the two threading models, pass-through (no device profiles, log mode)
+#   per_core, shared  the two threading models, pass-through (every detector disabled)
 #   log, block        inspection on: 50 device profiles loaded, mode log (streams, inspects beside)
 #                     or mode block (holds each request until inspected); per_core threading
 # BODY_BYTES > 0 sends POST requests with a form body of that size (nginx answers them from a
@@ -115,10 +115,12 @@ fi
 export LEAKGUARD_BENCH_BODY_BYTES=$BODY_BYTES
 
 # --- leakguard: explicit mode, events to a file, default workers.
+# Pass-through: the proxy core alone, every detector disabled (issue 2's figure).
 cat > "$tmp/passthrough.yaml" << EOF
 listen: ["127.0.0.1:0"]
 clients: { allow: ["127.0.0.0/8"] }
 events: { path: "$tmp/events.jsonl" }
+detectors: { known_identifiers: { enabled: false }, heuristics: { enabled: false } }
 EOF
 # Inspection: 50 device profiles (the first one is the loopback client), in log and block mode.
 python3 - "$tmp" << 'PY'

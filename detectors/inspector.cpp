@@ -159,6 +159,7 @@ const DeviceProfile* Inspector::device(std::string_view name) const {
 
 void Inspector::inspect_request(const HttpRequest& request, const InspectionContext& context,
                                 InspectionResult& out) const {
+  if (core_->detectors.empty()) return;  // every detector disabled: nothing to decode for
   WorkspaceLease ws;
   RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
   decoder.decode_request(request);
@@ -174,6 +175,7 @@ InspectionResult Inspector::inspect_request(const HttpRequest& request, const In
 
 void Inspector::inspect_body(std::string_view body, std::string_view content_type, std::string_view content_encoding,
                              const InspectionContext& context, InspectionResult& out) const {
+  if (core_->detectors.empty()) return;
   WorkspaceLease ws;
   RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
   decoder.decode_body(body, content_type, content_encoding);
@@ -200,6 +202,7 @@ void RawStreamScanner::finish(const InspectionContext& context, InspectionResult
 }
 
 void RawStreamScanner::scan(bool complete, const InspectionContext& context, InspectionResult& out) {
+  if (core_->detectors.empty()) return;
   WorkspaceLease ws;
   RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
   const std::size_t report_from = static_cast<std::size_t>(decided_until_ - window_start_);
