@@ -16,7 +16,7 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 bash scripts/build.sh asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LEAKGUARD_BIN=build-asan/leakguard \
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LEAKGUARD_BIN="$PWD/build-asan/leakguard" \
   /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider -m "not slow"
 
 if [ -f scripts/fuzz.sh ]; then

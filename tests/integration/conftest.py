@@ -17,7 +17,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
-BINARY = pathlib.Path(os.environ.get("LEAKGUARD_BIN", REPO / "build" / "leakguard"))
+# Absolute, so tests that run the binary from another working directory find it too.
+BINARY = pathlib.Path(os.environ.get("LEAKGUARD_BIN", REPO / "build" / "leakguard")).resolve()
 
 
 class Leakguard:

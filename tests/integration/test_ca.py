@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("LEAKGUARD_BIN", REPO / "build" / "leakguard"))
+from conftest import BINARY, REPO
 
 
 def leakguard(*args, cwd):

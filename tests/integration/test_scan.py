@@ -6,15 +6,13 @@ Run: /usr/bin/python3 -m pytest tests/integration/test_scan.py (binary: build/le
 """
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("LEAKGUARD_BIN", REPO / "build" / "leakguard"))
+from conftest import BINARY, REPO
 CORPORA = [REPO.parent / "shared" / "corpus", REPO / "tests" / "data" / "detectors"]
 
 
