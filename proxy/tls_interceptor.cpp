@@ -5,6 +5,8 @@
 
 #include <openssl/err.h>
 
+#include "common/ip_network.hpp"
+
 namespace leakguard {
 
 namespace {
@@ -21,6 +23,37 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* out_length, co
     return SSL_TLSEXT_ERR_NOACK;
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
+}
+
+// Where an upstream SSL keeps the key its session is stored under (a heap string freed with the SSL).
+int session_key_index() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* pointer, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(pointer);
+      });
+  return index;
+}
+
+// Where the client SSL_CTX keeps its UpstreamSessions (index 0, "app data", is Asio's).
+int sessions_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// OpenSSL hands over each new session of an upstream connection (TLS 1.3: each ticket, after the
+// handshake). Only verified connections get this far: a failed verification ends the handshake.
+int store_new_session(SSL* ssl, SSL_SESSION* session) {
+  const auto* key = static_cast<const std::string*>(SSL_get_ex_data(ssl, session_key_index()));
+  auto* sessions = static_cast<UpstreamSessions*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), sessions_index()));
+  if (key == nullptr || sessions == nullptr || !SSL_SESSION_is_resumable(session)) return 0;
+  // A copy: OpenSSL marks the connection's own session object unresumable when the connection is
+  // freed without a close_notify, which is how relayed connections usually end.
+  if (SSL_SESSION* copy = SSL_SESSION_dup(session)) sessions->store(*key, copy);
+  return 0;  // OpenSSL keeps (and frees) its own
+}
+
+std::string session_key(const tcp::endpoint& destination, const LeafName& name) {
+  return unmap_v4(destination.address()).to_string() + " " + std::to_string(destination.port()) + " " + name.text;
 }
 
 [[noreturn]] void fail(const std::string& what) { throw CaError(ossl::error_message(what)); }
@@ -40,6 +73,7 @@ TlsInterceptor::TlsInterceptor(const TlsSettings& settings)
       ca_(load_ca(settings)),
       leaves_(ca_, settings.leaf_cache_size),
       pinned_(settings.pinned_ttl),
+      sessions_(4096),
       server_(asio::ssl::context::tls_server),
       client_(asio::ssl::context::tls_client) {
   // Towards the phone: TLS 1.2 and 1.3 only, no renegotiation (a client could otherwise make us
@@ -66,6 +100,63 @@ TlsInterceptor::TlsInterceptor(const TlsSettings& settings)
                          : SSL_CTX_load_verify_locations(client, settings.upstream_ca.c_str(), nullptr);
   if (loaded != 1) fail("tls.upstream_ca: cannot load " + settings.upstream_ca);
   SSL_CTX_set_verify(client, SSL_VERIFY_PEER, nullptr);
+  // Sessions go to sessions_ (keyed by destination and name), never to OpenSSL's own client cache.
+  SSL_CTX_set_session_cache_mode(client, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  if (SSL_CTX_set_ex_data(client, sessions_index(), &sessions_) != 1) fail("cannot attach the session cache");
+  SSL_CTX_sess_set_new_cb(client, store_new_session);
+  session_key_index();
+}
+
+UpstreamSessions::~UpstreamSessions() {
+  for (auto& [key, entry] : entries_) SSL_SESSION_free(entry.session);
+}
+
+void UpstreamSessions::store(const std::string& key, SSL_SESSION* session) {
+  SSL_SESSION* dropped = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto found = entries_.find(key); found != entries_.end()) {
+      dropped = found->second.session;
+      found->second.session = session;
+      order_.splice(order_.begin(), order_, found->second.position);
+    } else {
+      order_.push_front(key);
+      entries_.emplace(key, Entry{session, order_.begin()});
+      if (entries_.size() > capacity_) {
+        const auto oldest = entries_.find(order_.back());
+        dropped = oldest->second.session;
+        entries_.erase(oldest);
+        order_.pop_back();
+      }
+    }
+  }
+  if (dropped != nullptr) SSL_SESSION_free(dropped);
+}
+
+SSL_SESSION* UpstreamSessions::find(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  const auto found = entries_.find(key);
+  if (found == entries_.end()) return nullptr;
+  SSL_SESSION_up_ref(found->second.session);
+  return found->second.session;
+}
+
+void UpstreamSessions::forget(const std::string& key) {
+  SSL_SESSION* dropped = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = entries_.find(key);
+    if (found == entries_.end()) return;
+    dropped = found->second.session;
+    order_.erase(found->second.position);
+    entries_.erase(found);
+  }
+  SSL_SESSION_free(dropped);
+}
+
+std::size_t UpstreamSessions::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
 }
 
 bool TlsInterceptor::built_from(const TlsSettings& settings) const {
@@ -73,13 +164,34 @@ bool TlsInterceptor::built_from(const TlsSettings& settings) const {
          settings.leaf_cache_size == settings_.leaf_cache_size && settings.pinned_ttl == settings_.pinned_ttl;
 }
 
-bool TlsInterceptor::prepare_client(SSL* ssl, const LeafName& name) {
+bool TlsInterceptor::prepare_server(SSL* ssl, const ForgedLeaf& leaf) {
+  return SSL_use_cert_and_key(ssl, leaf.certificate(), leaf.key(), nullptr, 1) == 1;
+}
+
+bool TlsInterceptor::prepare_client(SSL* ssl, const tcp::endpoint& destination, const LeafName& name) {
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  if (name.kind == LeafName::Kind::ip) return X509_VERIFY_PARAM_set1_ip_asc(param, name.text.c_str()) == 1;
-  // A wildcard stands for one whole label, as browsers read it ("*.example.com", never "a*.example.com").
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  return SSL_set_tlsext_host_name(ssl, name.text.c_str()) == 1 &&
-         X509_VERIFY_PARAM_set1_host(param, name.text.c_str(), name.text.size()) == 1;
+  if (name.kind == LeafName::Kind::ip) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, name.text.c_str()) != 1) return false;
+  } else {
+    // A wildcard stands for one whole label, as browsers read it ("*.example.com", never "a*.example.com").
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (SSL_set_tlsext_host_name(ssl, name.text.c_str()) != 1 ||
+        X509_VERIFY_PARAM_set1_host(param, name.text.c_str(), name.text.size()) != 1)
+      return false;
+  }
+  auto key = std::make_unique<std::string>(session_key(destination, name));
+  if (SSL_SESSION* session = sessions_.find(*key)) {
+    SSL_set_session(ssl, session);  // takes its own reference
+    SSL_SESSION_free(session);
+  }
+  if (SSL_set_ex_data(ssl, session_key_index(), key.get()) != 1) return false;
+  key.release();  // freed with the SSL
+  return true;
+}
+
+void TlsInterceptor::forget_session(SSL* ssl) {
+  if (const auto* key = static_cast<const std::string*>(SSL_get_ex_data(ssl, session_key_index())))
+    sessions_.forget(*key);
 }
 
 ClientTlsFailure classify_client_failure(const error_code& ec) {

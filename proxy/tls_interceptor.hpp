@@ -3,9 +3,12 @@
 // towards the origin). Built once from `tls:` when interception is on; sessions use it read-only.
 #pragma once
 
+#include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <boost/asio/ssl.hpp>
 
@@ -16,6 +19,37 @@
 #include "config/config.hpp"
 
 namespace leakguard {
+
+// TLS sessions of verified upstream connections, so the next connection to the same origin resumes
+// instead of doing a full handshake: a resumed handshake skips the origin's certificate chain, whose
+// parsing and verification are most of a client handshake's cost in OpenSSL 3.0 (about 1 ms here).
+// Every proxy does this towards origins (nginx's proxy_ssl_session_reuse is on by default).
+// Keyed by destination address, port and the verified name: a session verified for one name is
+// never offered for another. Bounded; least recently stored goes first. Thread-safe.
+class UpstreamSessions {
+ public:
+  explicit UpstreamSessions(std::size_t capacity) : capacity_(capacity) {}
+  UpstreamSessions(const UpstreamSessions&) = delete;
+  UpstreamSessions& operator=(const UpstreamSessions&) = delete;
+  ~UpstreamSessions();
+
+  // Takes the caller's reference.
+  void store(const std::string& key, SSL_SESSION* session);
+  // A new reference (the caller frees it), or nullptr.
+  SSL_SESSION* find(const std::string& key);
+  void forget(const std::string& key);
+  std::size_t size() const;
+
+ private:
+  struct Entry {
+    SSL_SESSION* session;
+    std::list<std::string>::iterator position;
+  };
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::list<std::string> order_;  // front: most recently stored
+  std::unordered_map<std::string, Entry> entries_;
+};
 
 class TlsInterceptor {
  public:
@@ -37,17 +71,24 @@ class TlsInterceptor {
   PinnedHosts& pinned() { return pinned_; }
   const CertificateAuthority& ca() const { return ca_; }
 
-  // Per connection, before the client's handshake: the forged leaf and its chain.
-  static bool prepare_server(SSL* ssl, const ForgedLeaf& leaf) { return leaf.use_on(ssl); }
+  // Per connection, before the client's handshake: the forged leaf alone. The CA is not sent: a
+  // client that trusts it has it already (RFC 8446 4.4.2 lets the trust anchor be omitted), and
+  // every certificate sent is one more for the phone to parse on every full handshake.
+  static bool prepare_server(SSL* ssl, const ForgedLeaf& leaf);
   // Per connection, before the upstream handshake: SNI for a DNS name (never for an address, RFC
-  // 6066), and the name or address the origin's certificate must carry. False on OpenSSL failure.
-  static bool prepare_client(SSL* ssl, const LeafName& name);
+  // 6066), the name or address the origin's certificate must carry, and a session to resume from an
+  // earlier verified connection to the same destination and name. False on OpenSSL failure.
+  bool prepare_client(SSL* ssl, const tcp::endpoint& destination, const LeafName& name);
+  // After a failed upstream handshake: that session (if one was offered) is not offered again.
+  void forget_session(SSL* ssl);
+  UpstreamSessions& upstream_sessions() { return sessions_; }
 
  private:
   TlsSettings settings_;
   CertificateAuthority ca_;
   LeafForge leaves_;
   PinnedHosts pinned_;
+  UpstreamSessions sessions_;
   asio::ssl::context server_;
   asio::ssl::context client_;
 };

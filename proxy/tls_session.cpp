@@ -165,7 +165,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
     co_return;
   }
   auto& upstream_tls = upstream_.start_tls(tls_->client_context());
-  if (!TlsInterceptor::prepare_client(upstream_tls.native_handle(), *leaf_name)) {
+  if (!tls_->prepare_client(upstream_tls.native_handle(), destination, *leaf_name)) {
     tls_failure("upstream_handshake_failed", ossl::error_message("cannot prepare the upstream connection"));
     co_return;
   }
@@ -178,6 +178,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
   if (closed_) co_return;
   if (ec) {
     // Never a downgrade: the client gets a handshake failure, not a certificate and not the bytes.
+    tls_->forget_session(upstream_tls.native_handle());
     const std::string verify_error = upstream_verify_error(upstream_tls.native_handle());
     ossl::clear_errors();
     if (!verify_error.empty())
@@ -228,6 +229,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
     event["leaf_cache"] = cache_hit ? "hit" : "miss";
     event["client_tls"] = tls_version_name(client_tls.native_handle());
     event["upstream_tls"] = tls_version_name(upstream_tls.native_handle());
+    event["upstream_resumed"] = SSL_session_reused(upstream_tls.native_handle()) == 1;
     const unsigned char* alpn = nullptr;
     unsigned alpn_length = 0;
     SSL_get0_alpn_selected(client_tls.native_handle(), &alpn, &alpn_length);
@@ -286,6 +288,16 @@ awaitable<void> Session::pass_through_tls(tcp::endpoint destination, std::string
   if (reason == "alpn") event["alpn_offered"] = alpn;
   context_.events().emit(std::move(event));
 
+  // Destination rules hold for what is not decrypted too (a host, address, port or country rule,
+  // with or without `transports: [tls-passthrough]`): nothing is forwarded, the client is closed.
+  if (const auto decision = decide_destination(*config_, facts()); decision.action == Action::block) {
+    ExchangeVerdict verdict;
+    verdict.outcome = ExchangeVerdict::Outcome::block;
+    verdict.rule = decision.rule;
+    verdict.reason = "destination is forbidden (" + rule_label(decision.rule) + ")";
+    emit_policy_block(verdict, "", "");
+    co_return;
+  }
   const auto result = co_await connect_upstream(destination);
   if (result != ConnectResult::ok) {
     emit_error(result == ConnectResult::timeout ? "upstream_timeout" : "upstream_unreachable",

@@ -104,6 +104,7 @@ def test_https_through_connect_is_decrypted_and_takes_the_http_path(intercepting
     assert intercepted["alpn"] == "http/1.1"
     assert intercepted["client_tls"] in ("TLSv1.2", "TLSv1.3") and intercepted["upstream_tls"] == "TLSv1.3"
     assert intercepted["dst"]["port"] == origin.port and intercepted["dst"]["host"] == "localhost"
+    assert intercepted["upstream_resumed"] is False
 
     [http] = proxy.events("http", wait_for=lambda e: e)
     assert http["transport"] == "https"
@@ -115,6 +116,8 @@ def test_https_through_connect_is_decrypted_and_takes_the_http_path(intercepting
     assert got.returncode == 0, got.stderr
     second = tls_events(proxy, 2, "intercepted")[1]
     assert second["leaf_cache"] == "hit"
+    # ... and resumes the verified session with the origin instead of a full handshake.
+    assert second["upstream_resumed"] is True
 
     close = proxy.events("conn", wait_for=lambda e: len([x for x in e if x["event"] == "close"]) >= 2)
     assert all(e["transport"] == "https" and e["sni"] == "localhost" for e in close if e["event"] == "close")
@@ -324,8 +327,6 @@ def test_a_missing_trust_store_is_refused_at_start(tmp_path, ca_dir):
     assert "tls.upstream_ca" in stderr and "nowhere.pem" in stderr, stderr
 
 
-# Inspection and policy on the HTTP path are the lead's work in progress; decrypted HTTPS takes that
-# very path, so this passes as soon as they land (then drop the mark).
 def test_a_leak_inside_https_is_found_and_blocked(intercepting, https_origin, ca_dir):
     origin = https_origin()
     proxy = intercepting(mode="block", devices=[{"name": "lab-phone", "match": {"cidr": "127.0.0.0/8"},
@@ -360,3 +361,28 @@ def test_metrics_count_tls_outcomes_and_leaf_cache(intercepting, https_origin, c
     # One miss for the first connection, hits for the second and for the rejected one.
     assert samples['leakguard_leaf_cache_lookups_total{result="miss"}'] == 1
     assert samples['leakguard_leaf_cache_lookups_total{result="hit"}'] == 2
+
+
+def test_upstream_sessions_are_resumed_only_for_the_name_they_were_verified_for(intercepting, https_origin, ca_dir):
+    origin = https_origin()
+    proxy = intercepting()
+    for url in (f"https://localhost:{origin.port}/a", f"https://127.0.0.1:{origin.port}/b",
+                f"https://localhost:{origin.port}/c", f"https://127.0.0.1:{origin.port}/d"):
+        got = curl(proxy, url, ca_dir / "ca.pem")
+        assert got.returncode == 0, got.stderr
+    events = tls_events(proxy, 4, "intercepted")
+    assert [(e["leaf"], e["upstream_resumed"]) for e in events] == [
+        ("localhost", False), ("127.0.0.1", False), ("localhost", True), ("127.0.0.1", True)]
+
+
+def test_destination_rules_block_passed_through_tls(intercepting, https_origin, pki):
+    origin = https_origin()
+    proxy = intercepting({"intercept": "none"},
+                         rules=[{"name": "no-local-tls", "match": {"hosts": ["localhost"], "transports": ["tls-passthrough"]},
+                                 "action": "block"}])
+    got = curl(proxy, f"https://localhost:{origin.port}/", pki / "origin-ca.pem")
+    assert got.returncode != 0
+    [blocked] = proxy.events("policy", wait_for=lambda e: e)
+    assert blocked["event"] == "blocked" and blocked["rule"] == "no-local-tls"
+    assert blocked["transport"] == "tls-passthrough" and blocked["sni"] == "localhost"
+    assert origin.received() == b"" and origin.handshakes == 0
