@@ -181,8 +181,14 @@ bool TlsInterceptor::prepare_client(SSL* ssl, const tcp::endpoint& destination, 
   }
   auto key = std::make_unique<std::string>(session_key(destination, name));
   if (SSL_SESSION* session = sessions_.find(*key)) {
-    SSL_set_session(ssl, session);  // takes its own reference
+    // Each connection gets its own copy: OpenSSL marks the session object of a connection that
+    // ends without close_notify unresumable, and the cached one must outlive such endings.
+    SSL_SESSION* copy = SSL_SESSION_dup(session);
     SSL_SESSION_free(session);
+    if (copy != nullptr) {
+      SSL_set_session(ssl, copy);  // takes its own reference
+      SSL_SESSION_free(copy);
+    }
   }
   if (SSL_set_ex_data(ssl, session_key_index(), key.get()) != 1) return false;
   key.release();  // freed with the SSL
