@@ -77,10 +77,11 @@ TlsInterceptor::TlsInterceptor(const TlsSettings& settings)
       server_(asio::ssl::context::tls_server),
       client_(asio::ssl::context::tls_client) {
   // Towards the phone: TLS 1.2 and 1.3 only, no renegotiation (a client could otherwise make us
-  // redo handshakes at will), http/1.1 through ALPN. The certificate is set per connection.
+  // redo handshakes at will), http/1.1 through ALPN. The certificate is set per connection. The
+  // client's cipher order is kept: a phone without AES instructions puts ChaCha20 first.
   SSL_CTX* server = server_.native_handle();
   if (SSL_CTX_set_min_proto_version(server, TLS1_2_VERSION) != 1) fail("cannot set the TLS version floor");
-  SSL_CTX_set_options(server, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(server, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_alpn_select_cb(server, select_http11, nullptr);
   // One ticket per handshake instead of OpenSSL's two: a phone resumes with one.
   SSL_CTX_set_num_tickets(server, 1);

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# TLS interception benchmark (issue 5): the same local HTTPS origin (nginx), reached directly and
+# through leakguard's interception (CONNECT, then a forged leaf towards the client and a verified
+# TLS connection towards nginx), in one run. Two loads, both from bench/tls_load:
+#   keepalive  K connections, requests back to back on each (TLS set up once per connection)
+#   handshake  a new TCP connection and a full TLS handshake per request (no session resumption),
+#              leaf cache warm (one warm-up connection first)
+# Prints req/s, p50/p99, leakguard's CPU time per request and the ratio to direct, per run and as
+# medians; bench/RESULTS.md records the figures ("TLS interception (issue 5)").
+#
+#   bench/tls_bench.sh        # LEAKGUARD_BIN=build/leakguard, TLS_LOAD_BIN=build/bench/tls_load
+#   LEAKGUARD_BIN=build-bench/leakguard TLS_LOAD_BIN=build-bench/bench/tls_load RUNS=3 DURATION=10 bench/tls_bench.sh
+#
+# Choices, on a 2-core machine where the load client, nginx and leakguard share the cores:
+# - Everything EC P-256 (origin certificate, leakguard's CA and leaves), TLS 1.3 on both legs, as a
+#   current phone and CDN would negotiate. The load client offers no session to resume, so every
+#   `handshake` request is a full handshake: two of them per request through interception.
+# - nginx: worker_processes 1, access_log off, keepalive_requests 1000000, a 1 KiB static file,
+#   session tickets on (nginx's default, and what origins do): leakguard then resumes its upstream
+#   sessions, as every proxy does. ORIGIN_TICKETS=off measures the worst case, a full handshake on
+#   both legs for every request.
+# - leakguard: `tls.intercept: all`, events to a file (a `tls` and an `http` JSON line per
+#   connection / exchange, as in production), default workers (one per core), a fresh process per run.
+# - The load client runs 2 threads. Runs are interleaved (direct and proxied, keep-alive and
+#   handshake) so that other load on the machine spreads over all of them; `uptime` is printed.
+# - PIN=1: the load client and nginx on CPU 0, leakguard (workers: 1) on CPU 1, as when the proxy
+#   runs on a box of its own (a router, a lab server) between phones and origins. Without it all
+#   three share both cores, and the ratio is mostly the CPU cost of leakguard per request relative
+#   to client + origin.
+# - cpu_us_req: CPU time of leakguard (or of nginx's worker, for direct) per request; it moves less
+#   than req/s when other work shares the cores.
+# Only loopback addresses; every wait is bounded; everything started is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${LEAKGUARD_BIN:-build/leakguard}
+LOAD=${TLS_LOAD_BIN:-build/bench/tls_load}
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-50}
+HANDSHAKE_CONNECTIONS=${HANDSHAKE_CONNECTIONS:-20}
+FILE_BYTES=${FILE_BYTES:-1024}
+ORIGIN_TICKETS=${ORIGIN_TICKETS:-on}
+PIN=${PIN:-0}
+
+for tool in nginx openssl python3; do
+  command -v "$tool" > /dev/null || { echo "tls_bench: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
+done
+[ -x "$BIN" ] || { echo "tls_bench: $BIN is missing: build it first" >&2; exit 2; }
+[ -x "$LOAD" ] || { echo "tls_bench: $LOAD is missing: make tls_load (LEAKGUARD_BENCH=ON)" >&2; exit 2; }
+
+tmp=$(mktemp -d /tmp/leakguard-tls-bench.XXXXXX)
+nginx_pid=""
+proxy_pid=""
+cleanup() {
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
+  [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2> /dev/null && wait "$nginx_pid" 2> /dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_port() {  # at most 10 s
+  for _ in $(seq 100); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), timeout=0.2).close()" 2> /dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "tls_bench: nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+cpu_ticks() {  # utime + stime of a process (or of its threads), in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# --- The origin's PKI: a test CA and a certificate for localhost / 127.0.0.1.
+mkdir -p "$tmp/pki"
+(
+  cd "$tmp/pki"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin-ca.key -out origin-ca.pem \
+    -days 2 -subj "/CN=tls_bench origin CA" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin.key -out origin.csr \
+    -subj "/CN=localhost" 2> /dev/null
+  openssl x509 -req -in origin.csr -CA origin-ca.pem -CAkey origin-ca.key -CAcreateserial -days 2 -out origin.pem \
+    -extfile ext 2> /dev/null
+)
+
+# --- nginx with TLS: its own prefix, config and logs in the temp dir; a non-daemon child.
+mkdir -p "$tmp/nginx/www" "$tmp/nginx/logs"
+head -c "$FILE_BYTES" /dev/zero | tr '\0' 'a' > "$tmp/nginx/www/file"
+# The worker drops to an unprivileged user when started as root: let it reach the file (only it:
+# the keys stay private).
+chmod a+x "$tmp"
+chmod -R a+rX "$tmp/nginx"
+nginx_port=$(free_port)
+cat > "$tmp/nginx/nginx.conf" << EOF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  tcp_nodelay on;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$nginx_port ssl;
+    ssl_certificate $tmp/pki/origin.pem;
+    ssl_certificate_key $tmp/pki/origin.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_tickets $ORIGIN_TICKETS;
+    root $tmp/nginx/www;
+  }
+}
+EOF
+pin_load=()
+pin_proxy=()
+proxy_workers=0
+if [ "$PIN" = 1 ]; then
+  command -v taskset > /dev/null || { echo "tls_bench: PIN=1 needs taskset (util-linux)" >&2; exit 2; }
+  pin_load=(taskset -c 0)
+  pin_proxy=(taskset -c 1)
+  proxy_workers=1
+fi
+"${pin_load[@]}" nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
+nginx_pid=$!
+wait_for_port "$nginx_port"
+nginx_worker=$(pgrep -P "$nginx_pid" | head -1)
+
+# --- leakguard: a CA of its own, interception of everything, events to a file.
+"$BIN" ca init --dir "$tmp/ca" > /dev/null
+cat > "$tmp/leakguard.yaml" << EOF
+listen: ["127.0.0.1:0"]
+clients: { allow: ["127.0.0.0/8"] }
+events: { path: "$tmp/events.jsonl" }
+workers: $proxy_workers
+tls:
+  intercept: all
+  ca_dir: "$tmp/ca"
+  upstream_ca: "$tmp/pki/origin-ca.pem"
+EOF
+
+start_proxy() {  # sets proxy_pid and proxy_port
+  rm -f "$tmp/events.jsonl" "$tmp/leakguard.err"
+  "${pin_proxy[@]}" "$BIN" run -c "$tmp/leakguard.yaml" 2> "$tmp/leakguard.err" &
+  proxy_pid=$!
+  proxy_port=""
+  for _ in $(seq 100); do
+    proxy_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/leakguard.err" | head -1)
+    [ -n "$proxy_port" ] && break
+    kill -0 "$proxy_pid" 2> /dev/null || { cat "$tmp/leakguard.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$proxy_port" ] || { echo "tls_bench: leakguard did not listen" >&2; exit 1; }
+}
+
+stop_proxy() {
+  kill "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
+  proxy_pid=""
+}
+
+results="$tmp/results"
+: > "$results"
+
+# One measurement: $1 direct|proxied, $2 keepalive|handshake. Appends "mode path rps p50 p99 cpu_us_req".
+measure() {
+  local path=$1 mode=$2 connections=$CONNECTIONS pid=$nginx_worker proxy_args=()
+  [ "$mode" = handshake ] && connections=$HANDSHAKE_CONNECTIONS
+  if [ "$path" = proxied ]; then
+    start_proxy
+    pid=$proxy_pid
+    proxy_args=(--proxy "127.0.0.1:$proxy_port")
+    # Warm the leaf cache (and check the path works) before measuring.
+    "$LOAD" --connect "localhost:$nginx_port" "${proxy_args[@]}" --cafile "$tmp/ca/ca.pem" --path /file \
+      --mode handshake --connections 1 --threads 1 --duration 0.3 > /dev/null
+  fi
+  local cafile="$tmp/pki/origin-ca.pem"
+  [ "$path" = proxied ] && cafile="$tmp/ca/ca.pem"
+  local before after line
+  before=$(cpu_ticks "$pid")
+  line=$("${pin_load[@]}" "$LOAD" --connect "localhost:$nginx_port" "${proxy_args[@]}" --cafile "$cafile" --path /file --mode "$mode" \
+    --connections "$connections" --threads 2 --duration "$DURATION")
+  after=$(cpu_ticks "$pid")
+  [ "$path" = proxied ] && stop_proxy
+  local requests rps p50 p99 errors
+  requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$line")
+  errors=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<< "$line")
+  rps=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<< "$line")
+  p50=$(sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p' <<< "$line")
+  p99=$(sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p' <<< "$line")
+  local cpu_us_req
+  cpu_us_req=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+  printf '%-9s %-8s rps=%-7s p50_ms=%-6s p99_ms=%-7s cpu_us_req=%-5s errors=%s  (%s)\n' "$mode" "$path" "$rps" "$p50" \
+    "$p99" "$cpu_us_req" "$errors" "$(uptime | sed 's/.*load average: //')"
+  echo "$mode $path $rps $p50 $p99 $cpu_us_req" >> "$results"
+}
+
+echo "origin: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), https://localhost:$nginx_port/file ($FILE_BYTES bytes)"
+echo "origin session tickets: $ORIGIN_TICKETS; pinned: $PIN"
+echo "keep-alive: $CONNECTIONS connections; handshake: $HANDSHAKE_CONNECTIONS connections; $DURATION s per measurement"
+echo "cpu_us_req: nginx worker for direct, leakguard for proxied"
+for run in $(seq "$RUNS"); do
+  echo "--- run $run"
+  measure direct keepalive
+  measure proxied keepalive
+  measure direct handshake
+  measure proxied handshake
+done
+
+echo "--- medians over $RUNS runs"
+python3 - "$results" << 'EOF'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+median = {}
+for mode in ("keepalive", "handshake"):
+    for path in ("direct", "proxied"):
+        values = [r for r in rows if r[0] == mode and r[1] == path]
+        median[mode, path] = [statistics.median(float(r[i]) for r in values) for i in (2, 3, 4, 5)]
+        rps, p50, p99, cpu = median[mode, path]
+        print(f"{mode:9} {path:8} rps={rps:<7.0f} p50_ms={p50:<6.2f} p99_ms={p99:<7.2f} cpu_us_req={cpu:.0f}")
+    ratio = median[mode, "proxied"][0] / median[mode, "direct"][0]
+    target = 0.5 if mode == "keepalive" else 0.4
+    print(f"{mode:9} proxied/direct = {ratio:.0%} (target {target:.0%}: {'met' if ratio >= target else 'NOT met'})")
+EOF
