@@ -511,6 +511,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
         notify();
       }
       notify();
+      end_idle_read_if_draining();
       if (!parser.keep_alive()) break;
     } else if (step.boundary == HttpStreamParser::Boundary::upgrade) {
       finish_exchange(parser.status_code());

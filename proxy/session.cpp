@@ -88,7 +88,13 @@ void Session::close_all() {
 
 void Session::drain() {
   draining_ = true;
-  if (between_requests_) client_.cancel();
+  end_idle_read_if_draining();
+}
+
+void Session::end_idle_read_if_draining() {
+  // cancel() stops every operation on the client stream, the response relay's writes included:
+  // only once the last response has been written is the read for a next request the only one.
+  if (draining_ && between_requests_ && pending_.empty()) client_.cancel();
 }
 
 void Session::notify() { signal_.cancel(); }

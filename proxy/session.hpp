@@ -73,6 +73,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> write_upstream(std::string_view bytes);
   asio::awaitable<bool> write_client(std::string_view bytes);
   void notify();  // wakes a coroutine waiting in wait_for_signal()
+  // During a drain, ends the idle wait for a next request once no response is in flight.
+  void end_idle_read_if_draining();
   asio::awaitable<void> wait_for_signal();
 
   void emit_error(std::string_view error, std::string_view detail, int status = 0);
