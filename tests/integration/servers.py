@@ -85,6 +85,7 @@ class RecordingOrigin:
         self.record_path = record_path
         self.connections = []
         self.requests = []
+        self.big_bytes_sent = 0  # body bytes of /big responses written so far
         self.lock = threading.Lock()
 
         class Handler(socketserver.StreamRequestHandler):
@@ -125,6 +126,8 @@ class RecordingOrigin:
                 piece = block[: min(len(block), n - sent)]
                 out.write(piece)
                 sent += len(piece)
+                with self.lock:
+                    self.big_bytes_sent += len(piece)
             out.flush()
             return True
         if path.startswith("/chunked"):

@@ -253,10 +253,11 @@ def test_graceful_shutdown_finishes_the_exchange_in_flight(leakguard_factory, or
     download = subprocess.Popen(["curl", "-sS", "--limit-rate", "20M", "-x", proxy.proxy_url, "-o", "/dev/null",
                                  "-w", "%{size_download}", f"http://127.0.0.1:{origin.port}/big?n={size}"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The response is in flight and the slow client holds the proxy's write back (its buffers are full).
     deadline = time.monotonic() + 10
-    while not origin.requests and time.monotonic() < deadline:  # the exchange is in flight
+    while origin.big_bytes_sent < 8 * 1024 * 1024 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert origin.requests
+    assert origin.big_bytes_sent >= 8 * 1024 * 1024
     proxy.process.send_signal(signal.SIGTERM)
     out, err = download.communicate(timeout=30)
     assert int(out) == size, err
