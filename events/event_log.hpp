@@ -28,6 +28,8 @@ class EventLog {
 
   // Adds `ts` when missing and queues one line. Never blocks on I/O.
   void emit(Json event);
+  // Queues a line that is already one serialized JSON object ending in a newline (EventLine).
+  void emit_line(std::string line);
   // Re-opens the file (logrotate's SIGUSR1 convention); no-op for standard output.
   void reopen();
   // Blocks until every queued event is written and flushed.
@@ -44,7 +46,9 @@ class EventLog {
   std::condition_variable drained_;
   std::deque<std::string> queue_;
   bool reopen_requested_ = false;
+  bool flush_requested_ = false;
   bool stopping_ = false;
+  bool lingering_ = false;  // the writer is gathering a batch: producers need not wake it
   bool writing_ = false;
   std::thread writer_;
 };

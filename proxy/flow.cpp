@@ -11,10 +11,8 @@ std::string endpoint_string(const tcp::endpoint& endpoint) {
   return address.to_string() + ":" + std::to_string(endpoint.port());
 }
 
-Json Flow::event(std::string_view type, const std::vector<std::string>& secrets) const {
-  Json event;
-  event["type"] = type;
-  event["ts"] = rfc3339_now();
+Json Flow::fields(const std::vector<std::string>& secrets) const {
+  Json event = Json::object();
   event["flow"] = id;
   if (!device.empty()) event["device"] = device;
   event["client"] = endpoint_string(client);
@@ -29,6 +27,38 @@ Json Flow::event(std::string_view type, const std::vector<std::string>& secrets)
   if (!transport.empty()) event["transport"] = transport;
   if (!sni.empty()) event["sni"] = secrets.empty() ? sni : mask_occurrences(sni, secrets);
   return event;
+}
+
+Json Flow::event(std::string_view type, const std::vector<std::string>& secrets) const {
+  Json event = fields(secrets);
+  event["type"] = type;
+  event["ts"] = rfc3339_now();
+  return event;
+}
+
+std::string_view Flow::serialized_fields(const std::vector<std::string>& secrets) const {
+  const auto serialize = [this, &secrets](std::string& out) {
+    out = fields(secrets).dump(-1, ' ', false, Json::error_handler_t::replace);
+    out = out.substr(1, out.size() - 2);  // the pairs without the object's braces
+  };
+  if (!secrets.empty()) {
+    serialize(uncached_);
+    return uncached_;
+  }
+  if (!cache_.valid || cache_.id != id || cache_.client != client || cache_.dst != dst || cache_.dst_host != dst_host || cache_.country != country ||
+      cache_.transport != transport || cache_.sni != sni || cache_.device != device) {
+    cache_.id = id;
+    cache_.client = client;
+    cache_.dst = dst;
+    cache_.dst_host = dst_host;
+    cache_.country = country;
+    cache_.transport = transport;
+    cache_.sni = sni;
+    cache_.device = device;
+    serialize(cache_.text);
+    cache_.valid = true;
+  }
+  return cache_.text;
 }
 
 }  // namespace leakguard

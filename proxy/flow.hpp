@@ -31,6 +31,22 @@ struct Flow {
   // {"type": type, "ts", "flow", "client", "dst", "transport", ...}. `secrets` are masked wherever
   // request text appears (dst.host, sni).
   Json event(std::string_view type, const std::vector<std::string>& secrets = {}) const;
+  // The same connection fields (no type, no ts) serialized for an EventLine: "key":value pairs
+  // without braces. Cached while they stay the same, for the event a connection emits per exchange.
+  std::string_view serialized_fields(const std::vector<std::string>& secrets = {}) const;
+
+ private:
+  Json fields(const std::vector<std::string>& secrets) const;
+
+  // What serialized_fields() was last built from, and the text.
+  struct FieldsCache {
+    bool valid = false;
+    tcp::endpoint client;
+    std::optional<tcp::endpoint> dst;
+    std::string id, dst_host, country, transport, sni, device, text;
+  };
+  mutable FieldsCache cache_;
+  mutable std::string uncached_;  // serialized fields with secrets masked: never reused
 };
 
 std::string endpoint_string(const tcp::endpoint& endpoint);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/mask.hpp"
+#include "events/event_line.hpp"
 #include "proxy/session.hpp"
 
 namespace leakguard {
@@ -456,17 +457,20 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
   const auto finish_exchange = [&](int status) {
     if (pending_.empty()) return;
     const auto& exchange = pending_.front();
-    auto event = flow_.event("http");
-    event["method"] = exchange.method;
-    event["url"] = exchange.secrets.empty() ? exchange.url : mask_occurrences(exchange.url, exchange.secrets);
-    event["status"] = status;
-    event["request_bytes"] = exchange.request_bytes;
-    event["response_bytes"] = response_bytes;
     const auto now = Clock::now();
-    event["ttfb_ms"] =
-        std::chrono::duration<double, std::milli>(first_byte.value_or(now) - exchange.started).count();
-    event["duration_ms"] = std::chrono::duration<double, std::milli>(now - exchange.started).count();
-    context_.events().emit(std::move(event));
+    const std::string masked_url =
+        exchange.secrets.empty() ? std::string() : mask_occurrences(exchange.url, exchange.secrets);
+    // One of these per exchange: written as text (EventLine), not as a DOM.
+    EventLine event("http");
+    event.add_serialized(flow_.serialized_fields(exchange.secrets))
+        .add("method", exchange.method)
+        .add("url", exchange.secrets.empty() ? std::string_view(exchange.url) : std::string_view(masked_url))
+        .add("status", status)
+        .add("request_bytes", exchange.request_bytes)
+        .add("response_bytes", response_bytes)
+        .add("ttfb_ms", std::chrono::duration<double, std::milli>(first_byte.value_or(now) - exchange.started).count())
+        .add("duration_ms", std::chrono::duration<double, std::milli>(now - exchange.started).count());
+    context_.events().emit_line(event.take());
     context_.counters().http_exchanges++;
     pending_.pop_front();
     response_bytes = 0;

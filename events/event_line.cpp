@@ -1,0 +1,82 @@
+#include "events/event_line.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include "events/event_log.hpp"
+
+namespace leakguard {
+
+namespace {
+
+void append_json_string(std::string& out, std::string_view value) {
+  // nlohmann's own serializer, so that escaping and the replacement of invalid UTF-8 are the
+  // same in every event line, whichever way it was built.
+  out += Json(value).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace
+
+EventLine::EventLine(std::string_view type) {
+  text_.reserve(512);
+  text_ += "{\"type\":";
+  append_json_string(text_, type);
+  text_ += ",\"ts\":\"";
+  text_ += rfc3339_now();
+  text_ += '"';
+}
+
+void EventLine::key(std::string_view name) {
+  text_ += ",\"";
+  text_ += name;  // keys are this program's own identifiers: nothing to escape
+  text_ += "\":";
+}
+
+EventLine& EventLine::add_serialized(std::string_view fields) {
+  if (!fields.empty()) {
+    text_ += ',';
+    text_ += fields;
+  }
+  return *this;
+}
+
+EventLine& EventLine::add(std::string_view name, std::string_view value) {
+  key(name);
+  append_json_string(text_, value);
+  return *this;
+}
+
+EventLine& EventLine::add(std::string_view name, std::uint64_t value) {
+  key(name);
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  text_.append(digits, end);
+  return *this;
+}
+
+EventLine& EventLine::add(std::string_view name, int value) {
+  key(name);
+  char digits[16];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  text_.append(digits, end);
+  return *this;
+}
+
+EventLine& EventLine::add(std::string_view name, double value) {
+  key(name);
+  if (!std::isfinite(value)) {
+    text_ += "null";  // as nlohmann writes NaN and infinity
+    return *this;
+  }
+  char digits[32];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;  // shortest round trip
+  text_.append(digits, end);
+  return *this;
+}
+
+std::string EventLine::take() {
+  text_ += "}\n";
+  return std::move(text_);
+}
+
+}  // namespace leakguard
