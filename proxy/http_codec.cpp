@@ -296,15 +296,19 @@ struct HttpStreamParser::Impl {
       self(p).owner.head_.target.append(at, n);
       return 0;
     };
-    settings.on_header_field = [](llhttp_t* p, const char* at, std::size_t n) {
-      self(p).field.append(at, n);
-      return 0;
-    };
-    settings.on_header_value = [](llhttp_t* p, const char* at, std::size_t n) {
-      self(p).value.append(at, n);
-      return 0;
-    };
-    settings.on_header_value_complete = [](llhttp_t* p) { return self(p).on_header_complete(); };
+    if (direction == Direction::request) {
+      // Response headers are relayed as bytes and never read (llhttp still checks their framing):
+      // keeping them would cost two strings per header per response.
+      settings.on_header_field = [](llhttp_t* p, const char* at, std::size_t n) {
+        self(p).field.append(at, n);
+        return 0;
+      };
+      settings.on_header_value = [](llhttp_t* p, const char* at, std::size_t n) {
+        self(p).value.append(at, n);
+        return 0;
+      };
+      settings.on_header_value_complete = [](llhttp_t* p) { return self(p).on_header_complete(); };
+    }
     settings.on_headers_complete = [](llhttp_t* p) { return self(p).on_headers_complete(); };
     settings.on_body = [](llhttp_t* p, const char* at, std::size_t n) {
       if (auto* chunks = self(p).body_chunks) chunks->emplace_back(at, n);
@@ -568,28 +572,36 @@ std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head) {
   return std::nullopt;
 }
 
-void set_upstream_host(HttpRequestHead& head, std::string_view authority) {
-  for (auto& h : head.headers) {
-    if (iequals(h.name, "host")) {
-      h.value = std::string(authority);
-      return;
-    }
-  }
-  head.headers.insert(head.headers.begin(), HttpHeader{"Host", std::string(authority)});
-}
+std::string serialize_request_head(const HttpRequestHead& head, const UpstreamRewrite& rewrite) {
+  const std::string_view target = rewrite.target.empty() ? std::string_view(head.target) : rewrite.target;
+  const bool explicit_proxying = !rewrite.host.empty();
+  const auto dropped = [&](const HttpHeader& h) {
+    return (explicit_proxying && iequals(h.name, "proxy-connection")) || (rewrite.drop_expect && iequals(h.name, "expect"));
+  };
+  const bool has_host =
+      std::any_of(head.headers.begin(), head.headers.end(), [](const HttpHeader& h) { return iequals(h.name, "host"); });
 
-std::string serialize_request_head(const HttpRequestHead& head) {
   std::string out;
-  std::size_t size = head.method.size() + head.target.size() + 16;
+  std::size_t size = head.method.size() + target.size() + rewrite.host.size() + 24;
   for (const auto& h : head.headers) size += h.name.size() + h.value.size() + 4;
   out.reserve(size + 2);
-  out.append(head.method).append(" ").append(head.target).append(" HTTP/");
+  out.append(head.method).append(" ").append(target).append(" HTTP/");
   // A proxy sends its own version (RFC 9110 section 6.2): a client's HTTP/1.2 goes on as 1.1.
   out.push_back(static_cast<char>('0' + head.version_major));
   out.push_back('.');
   out.push_back(static_cast<char>('0' + (head.version_major == 1 ? std::min(head.version_minor, 1) : head.version_minor)));
   out.append("\r\n");
-  for (const auto& h : head.headers) out.append(h.name).append(": ").append(h.value).append("\r\n");
+  if (explicit_proxying && !has_host) out.append("Host: ").append(rewrite.host).append("\r\n");
+  bool host_written = false;
+  for (const auto& h : head.headers) {
+    if (dropped(h)) continue;
+    std::string_view value = h.value;
+    if (explicit_proxying && !host_written && iequals(h.name, "host")) {
+      value = rewrite.host;  // in place, the name as the client spelled it
+      host_written = true;
+    }
+    out.append(h.name).append(": ").append(value).append("\r\n");
+  }
   out.append("\r\n");
   return out;
 }

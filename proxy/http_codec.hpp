@@ -72,6 +72,7 @@ class HttpStreamParser {
   void set_request_method(std::string_view method);
 
   const HttpRequestHead& head() const { return head_; }  // requests: the parsed head
+  HttpRequestHead take_head() { return std::move(head_); }  // the same, moved out at head_complete
   int status_code() const { return status_code_; }       // responses
   const std::vector<HttpHeader>& response_headers() const { return head_.headers; }
   const std::vector<HttpHeader>& trailers() const { return trailers_; }
@@ -103,11 +104,18 @@ class HttpStreamParser {
 // (whitespace before a colon, transfer-coding parameters), so head() is what gets forwarded.
 std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head);
 
-// Explicit proxying: the Host upstream is the authority of the absolute-form target (RFC 9112
-// section 3.2.2), replacing the client's Host in place or added first when it sent none.
-void set_upstream_host(HttpRequestHead& head, std::string_view authority);
+// What changes between the head a client sent and the head that goes upstream. Applied while
+// serialising, so the client's head (which inspection reads) is neither changed nor copied.
+struct UpstreamRewrite {
+  // Explicit proxying: the origin-form target, and the authority of the absolute-form target as
+  // Host (RFC 9112 section 3.2.2), replacing the client's Host in place or added first when it
+  // sent none; Proxy-Connection (hop-by-hop, never for an origin) dropped. Empty: unchanged.
+  std::string_view target;
+  std::string_view host;
+  bool drop_expect = false;  // we answered 100 Continue ourselves: the origin must not answer again
+};
 
 // Serialises a request head for upstream: header names, order and case as received.
-std::string serialize_request_head(const HttpRequestHead& head);
+std::string serialize_request_head(const HttpRequestHead& head, const UpstreamRewrite& rewrite = {});
 
 }  // namespace leakguard

@@ -139,14 +139,14 @@ namespace {
 
 // What the proxy sends upstream for a parsed request: origin-form for an explicit proxy,
 // Proxy-Connection dropped, and Expect dropped when leakguard answered 100 Continue itself.
-HttpRequestHead upstream_head(HttpRequestHead head, const std::optional<AbsoluteTarget>& target, bool drop_expect) {
+UpstreamRewrite upstream_rewrite(const std::optional<AbsoluteTarget>& target, bool drop_expect) {
+  UpstreamRewrite rewrite;
   if (target) {
-    head.target = target->origin_form;
-    set_upstream_host(head, target->authority);  // RFC 9112 3.2.2: the target's authority wins
-    std::erase_if(head.headers, [](const HttpHeader& h) { return iequals(h.name, "proxy-connection"); });
+    rewrite.target = target->origin_form;
+    rewrite.host = target->authority;
   }
-  if (drop_expect) std::erase_if(head.headers, [](const HttpHeader& h) { return iequals(h.name, "expect"); });
-  return head;
+  rewrite.drop_expect = drop_expect;
+  return rewrite;
 }
 
 // Same-length masking of every located identifier in the parts that can be changed in place. The
@@ -209,8 +209,8 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
     co_await send_error_response(403, "leakguard blocked this request", verdict.reason);
   };
   // Sends a head upstream and makes the response relay expect its answer.
-  auto send_head = [&](const HttpRequestHead& head, std::vector<std::string> secrets) -> awaitable<bool> {
-    const std::string serialized = serialize_request_head(head);
+  auto send_head = [&](const HttpRequestHead& head, bool drop_expect, std::vector<std::string> secrets) -> awaitable<bool> {
+    const std::string serialized = serialize_request_head(head, upstream_rewrite(target, drop_expect));
     pending_.push_back({head.method, url, std::move(secrets), Clock::now(), serialized.size()});
     request_bytes = serialized.size();
     head_sent = true;
@@ -276,7 +276,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
       event["detail"] = "request larger than limits.max_inspect_bytes: the rest was forwarded uninspected";
       context_.events().emit(std::move(event));
       held = false;
-      if (!co_await send_head(upstream_head(request.head, target, answered_continue), secrets)) co_return;
+      if (!co_await send_head(request.head, answered_continue, secrets)) co_return;
       request_bytes += held_body.size();
       if (!co_await write_upstream(held_body)) co_return;
       held_body.clear();
@@ -301,7 +301,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
         held_body.clear();
         answered_continue = false;
         request = HttpRequest{};
-        request.head = parser.head();
+        request.head = parser.take_head();
         target.reset();
         if (explicit_proxy) {
           if (iequals(request.head.method, "CONNECT")) {
@@ -381,7 +381,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             answered_continue = true;
             if (!co_await write_client("HTTP/1.1 100 Continue\r\n\r\n")) co_return;
           }
-        } else if (!co_await send_head(upstream_head(request.head, target, false), {})) {
+        } else if (!co_await send_head(request.head, false, {})) {
           co_return;
         }
         break;
@@ -399,10 +399,13 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             co_await block(verdict, request.head.method, url, secrets);
             co_return;
           }
-          HttpRequestHead original = request.head;
+          // The head as it goes upstream: the client's own, or a redacted copy (inspection and
+          // events keep reading the original).
+          std::optional<HttpRequestHead> redacted;
           if (verdict.outcome == ExchangeVerdict::Outcome::redact) {
-            redact_in_place(result.findings, original, request.body, request.trailers);
-            if (target) target = parse_absolute_target(original.target);
+            redacted = request.head;
+            redact_in_place(result.findings, *redacted, request.body, request.trailers);
+            if (target) target = parse_absolute_target(redacted->target);
             if (parser.chunked()) {
               // Offsets are into the decoded body: send it again as one chunk, trailers kept.
               held_body = request.body.empty() ? "" : hex(request.body.size()) + "\r\n" + request.body + "\r\n";
@@ -414,7 +417,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
             }
           }
           held = false;
-          if (!co_await send_head(upstream_head(original, target, answered_continue), secrets)) co_return;
+          if (!co_await send_head(redacted ? *redacted : request.head, answered_continue, secrets)) co_return;
           request_bytes += held_body.size();
           if (!held_body.empty() && !co_await write_upstream(held_body)) co_return;
           held_body.clear();

@@ -263,18 +263,23 @@ TEST_CASE("request lines: HTTP/1.2 goes on as 1.1; 0.9, 2.0 and control characte
 TEST_CASE("Host: optional with an absolute-form target, set upstream from it") {
   auto parsed = parse_all("GET http://example.test:8080/x HTTP/1.1\r\nAccept: */*\r\n\r\n");
   CHECK_MESSAGE(parsed.boundary == Boundary::message_complete, parsed.reason);
-  set_upstream_host(parsed.head, "example.test:8080");
-  REQUIRE(parsed.head.headers.size() == 2);
-  CHECK(parsed.head.headers[0].name == "Host");
-  CHECK(parsed.head.headers[0].value == "example.test:8080");
+  CHECK(serialize_request_head(parsed.head, {.target = "/x", .host = "example.test:8080"}) ==
+        "GET /x HTTP/1.1\r\nHost: example.test:8080\r\nAccept: */*\r\n\r\n");
 
-  parsed = parse_all("GET http://a.test/x HTTP/1.1\r\nAccept: */*\r\nhOsT: b.test\r\n\r\n");
-  set_upstream_host(parsed.head, "a.test");
-  REQUIRE(parsed.head.headers.size() == 2);
-  CHECK(parsed.head.headers[1].name == "hOsT");  // in place, name as sent
-  CHECK(parsed.head.headers[1].value == "a.test");
+  parsed = parse_all("GET http://a.test/x HTTP/1.1\r\nAccept: */*\r\nhOsT: b.test\r\nProxy-Connection: keep-alive\r\n\r\n");
+  // In place, the name as sent; Proxy-Connection is for the proxy only.
+  CHECK(serialize_request_head(parsed.head, {.target = "/x", .host = "a.test"}) ==
+        "GET /x HTTP/1.1\r\nAccept: */*\r\nhOsT: a.test\r\n\r\n");
+  CHECK(parsed.head.headers[1].value == "b.test");  // the client's head itself is unchanged
 
   CHECK(parse_all("GET /x HTTP/1.1\r\nAccept: */*\r\n\r\n").boundary == Boundary::error);
+}
+
+TEST_CASE("a 100 Continue we answered ourselves is not asked of the origin again") {
+  const auto parsed = parse_all("POST /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n");
+  CHECK(serialize_request_head(parsed.head, {.drop_expect = true}) ==
+        "POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+  CHECK(serialize_request_head(parsed.head).find("Expect: 100-continue\r\n") != std::string::npos);
 }
 
 TEST_CASE("responses follow their request: HEAD has no body, 100 precedes the answer, 101 upgrades") {
