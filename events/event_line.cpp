@@ -1,5 +1,6 @@
 #include "events/event_line.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -10,9 +11,19 @@ namespace leakguard {
 namespace {
 
 void append_json_string(std::string& out, std::string_view value) {
-  // nlohmann's own serializer, so that escaping and the replacement of invalid UTF-8 are the
-  // same in every event line, whichever way it was built.
-  out += Json(value).dump(-1, ' ', false, Json::error_handler_t::replace);
+  // Printable ASCII without quote or backslash (nearly every method, URL and host) needs no
+  // escaping. Anything else goes through nlohmann's own serializer, so that escaping and the
+  // replacement of invalid UTF-8 are the same in every event line, whichever way it was built.
+  const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+    return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += Json(value).dump(-1, ' ', false, Json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += value;
+  out += '"';
 }
 
 }  // namespace

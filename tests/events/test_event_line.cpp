@@ -53,3 +53,12 @@ TEST_CASE("doubles round-trip; NaN and infinity are null") {
 TEST_CASE("empty serialized fields add nothing") {
   CHECK(Json::parse(EventLine("t").add_serialized("").take()).size() == 2);
 }
+
+TEST_CASE("every single byte is written as a dumped DOM would write it") {
+  for (int byte = 0; byte < 256; ++byte) {
+    const std::string value = "/p?q=" + std::string(1, static_cast<char>(byte)) + "&r=1";
+    const Json event = Json::parse(EventLine("t").add("v", value).take());
+    const Json expected = Json::parse(Json(value).dump(-1, ' ', false, Json::error_handler_t::replace));
+    CHECK_MESSAGE(event["v"] == expected, byte);
+  }
+}
