@@ -1,5 +1,7 @@
 #include "proxy/flow.hpp"
 
+#include <algorithm>
+
 #include "common/ip_network.hpp"
 #include "common/mask.hpp"
 
@@ -11,7 +13,25 @@ std::string endpoint_string(const tcp::endpoint& endpoint) {
   return address.to_string() + ":" + std::to_string(endpoint.port());
 }
 
-Json Flow::fields(const std::vector<std::string>& secrets) const {
+void Flow::add_secrets(const std::vector<std::string>& found) {
+  // Bounded: a connection that leaks endlessly does not grow without end (the cap is far above what
+  // one phone's identifiers and their encodings come to).
+  constexpr std::size_t max_secrets = 256;
+  for (const auto& secret : found) {
+    if (secrets_.size() >= max_secrets) return;
+    if (!secret.empty() && std::find(secrets_.begin(), secrets_.end(), secret) == secrets_.end())
+      secrets_.push_back(secret);
+  }
+}
+
+Json Flow::fields(const std::vector<std::string>& event_secrets) const {
+  // The event's own secrets and the flow's: request text (host, server name) is masked with both.
+  std::vector<std::string> both;
+  if (!secrets_.empty() && !event_secrets.empty()) {
+    both = secrets_;
+    both.insert(both.end(), event_secrets.begin(), event_secrets.end());
+  }
+  const std::vector<std::string>& secrets = !both.empty() ? both : !secrets_.empty() ? secrets_ : event_secrets;
   Json event = Json::object();
   event["flow"] = id;
   if (!device.empty()) event["device"] = device;
@@ -45,9 +65,10 @@ std::string_view Flow::serialized_fields(const std::vector<std::string>& secrets
     serialize(uncached_);
     return uncached_;
   }
-  if (!cache_.valid || cache_.id != id || cache_.client != client || cache_.dst != dst || cache_.dst_host != dst_host || cache_.country != country ||
+  if (!cache_.valid || cache_.secrets != secrets_.size() || cache_.id != id || cache_.client != client || cache_.dst != dst || cache_.dst_host != dst_host || cache_.country != country ||
       cache_.transport != transport || cache_.sni != sni || cache_.device != device) {
     cache_.id = id;
+    cache_.secrets = secrets_.size();
     cache_.client = client;
     cache_.dst = dst;
     cache_.dst_host = dst_host;

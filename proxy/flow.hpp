@@ -28,6 +28,12 @@ struct Flow {
   std::uint64_t bytes_to_upstream = 0;
   std::uint64_t bytes_from_upstream = 0;
 
+  // Raw texts of every identifier found in this flow so far. dst.host and sni of every later event
+  // are masked with them too: a Host or server name that carried an identifier must not show it in
+  // the connection's close event any more than in its finding.
+  void add_secrets(const std::vector<std::string>& found);
+  const std::vector<std::string>& secrets() const { return secrets_; }
+
   // {"type": type, "ts", "flow", "client", "dst", "transport", ...}. `secrets` are masked wherever
   // request text appears (dst.host, sni).
   Json event(std::string_view type, const std::vector<std::string>& secrets = {}) const;
@@ -38,12 +44,15 @@ struct Flow {
  private:
   Json fields(const std::vector<std::string>& secrets) const;
 
+  std::vector<std::string> secrets_;
+
   // What serialized_fields() was last built from, and the text.
   struct FieldsCache {
     bool valid = false;
     tcp::endpoint client;
     std::optional<tcp::endpoint> dst;
     std::string id, dst_host, country, transport, sni, device, text;
+    std::size_t secrets = 0;
   };
   mutable FieldsCache cache_;
   mutable std::string uncached_;  // serialized fields with secrets masked: never reused

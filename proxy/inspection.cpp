@@ -63,6 +63,7 @@ void Session::emit_findings(const InspectionResult& result, const ExchangeVerdic
                             std::string_view url) {
   if (result.empty()) return;
   const auto secrets = secrets_of(result);
+  flow_.add_secrets(secrets);
   for (std::size_t i = 0; i < result.findings.size(); ++i) {
     auto event = flow_.event("finding", secrets);
     if (!method.empty()) event["method"] = method;
@@ -96,6 +97,32 @@ void Session::emit_policy_block(const ExchangeVerdict& verdict, std::string_view
     event["rule"] = verdict.rule->name.empty() ? "line " + std::to_string(verdict.rule->line) : verdict.rule->name;
   context_.counters().blocked++;
   context_.events().emit(std::move(event));
+}
+
+bool Session::inspect_server_name() {
+  // The server name of a ClientHello travels in clear whether TLS is intercepted or passed
+  // through: an identifier in it (a device id as a subdomain) is a leak like any other, judged
+  // before the hello goes anywhere. It is scanned as raw text, and its findings say where.
+  if (flow_.sni.empty()) return true;
+  InspectionResult result;
+  auto scanner = snapshot_->inspector->raw_stream_scanner();
+  const auto context = inspection_context();
+  scanner.feed(flow_.sni, context, result);
+  scanner.finish(context, result);
+  if (result.empty()) return true;
+  for (auto& finding : result.findings) {
+    finding.where = "tls.sni";
+    finding.locations.clear();  // offsets into the server name: nothing a redaction could use
+  }
+  for (auto& anomaly : result.anomalies) anomaly.where = "tls.sni";
+  auto verdict = decide_exchange(*config_, facts(), result.findings);
+  // A server name cannot be redacted (the origin's certificate names it): what is not blocked is logged.
+  for (auto& action : verdict.finding_actions)
+    if (action == "redacted") action = "logged";
+  emit_findings(result, verdict, "", "");
+  if (verdict.outcome != ExchangeVerdict::Outcome::block) return true;
+  emit_policy_block(verdict, "", "");
+  return false;
 }
 
 awaitable<bool> Session::inspect_first_raw_window() {

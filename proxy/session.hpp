@@ -90,6 +90,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void emit_policy_block(const ExchangeVerdict& verdict, std::string_view method, std::string_view url);
   // Raw TCP: the first window is judged before anything is forwarded when policy may block.
   asio::awaitable<bool> inspect_first_raw_window();
+  // TLS: findings in the ClientHello's server name; false when policy blocks the connection.
+  bool inspect_server_name();
   // A client->upstream chunk of a raw stream; false when policy says to cut the connection.
   bool inspect_raw_chunk(std::string_view bytes, bool end_of_stream);
   void touch() { last_activity_ = Clock::now(); }

@@ -386,3 +386,51 @@ def test_destination_rules_block_passed_through_tls(intercepting, https_origin, 
     assert blocked["event"] == "blocked" and blocked["rule"] == "no-local-tls"
     assert blocked["transport"] == "tls-passthrough" and blocked["sni"] == "localhost"
     assert origin.received() == b"" and origin.handshakes == 0
+
+
+def hello_with_server_name(proxy, origin, server_name):
+    """A TLS handshake through CONNECT whose ClientHello names `server_name` (not verified)."""
+    return subprocess.run(
+        ["openssl", "s_client", "-proxy", f"{proxy.host}:{proxy.port}", "-connect", f"localhost:{origin.port}",
+         "-servername", server_name], input=b"", capture_output=True, timeout=30)
+
+
+LAB_PHONE = [{"name": "lab-phone", "match": {"cidr": "127.0.0.0/8"}, "identifiers": {"imei": IMEI}}]
+
+
+def test_an_identifier_in_the_server_name_is_blocked_before_the_hello_leaves(intercepting, https_origin):
+    origin = https_origin()
+    proxy = intercepting(mode="block", devices=LAB_PHONE)
+    s_client = hello_with_server_name(proxy, origin, f"{IMEI}.activation.test")
+    assert b"BEGIN CERTIFICATE" not in s_client.stdout  # no handshake with anyone
+    [finding] = proxy.events("finding", wait_for=lambda e: e)
+    assert finding["identifier"] == "imei" and finding["where"] == "tls.sni"
+    assert finding["action"] == "blocked" and finding["device"] == "lab-phone"
+    [blocked] = proxy.events("policy", wait_for=lambda e: e)
+    assert blocked["event"] == "blocked"
+    proxy.events("conn", wait_for=lambda e: any(c.get("event") == "close" for c in e))
+    assert origin.handshakes == 0 and origin.received() == b""
+    assert IMEI not in proxy.events_path.read_text()  # sni and dst.host masked in every event
+
+
+def test_an_identifier_in_a_passed_through_server_name_is_logged_and_masked(intercepting, https_origin):
+    origin = https_origin()
+    proxy = intercepting({"intercept": "none"}, devices=LAB_PHONE)
+    s_client = hello_with_server_name(proxy, origin, f"{IMEI}.activation.test")
+    assert b"BEGIN CERTIFICATE" in s_client.stdout  # passed through to the origin
+    [finding] = proxy.events("finding", wait_for=lambda e: e)
+    assert finding["where"] == "tls.sni" and finding["action"] == "logged"
+    closes = proxy.events("conn", wait_for=lambda e: any(c.get("event") == "close" for c in e))
+    close = [c for c in closes if c.get("event") == "close"][0]
+    assert close["sni"].endswith(".activation.test") and close["sni"] != f"{IMEI}.activation.test"
+    assert origin.handshakes == 1
+    assert IMEI not in proxy.events_path.read_text()
+
+
+def test_a_server_name_without_identifiers_gives_no_finding(intercepting, https_origin, ca_dir):
+    origin = https_origin()
+    proxy = intercepting(mode="block", devices=LAB_PHONE)
+    got = curl(proxy, f"https://localhost:{origin.port}/clean", ca_dir / "ca.pem")
+    assert got.returncode == 0, got.stderr
+    proxy.events("http", wait_for=lambda e: e)
+    assert proxy.events("finding") == []

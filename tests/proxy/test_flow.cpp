@@ -55,3 +55,20 @@ TEST_CASE("secrets in the host and SNI are masked, and the unmasked cache is not
   CHECK(masked.dump().find("490154203237518") == std::string::npos);
   CHECK(parsed_fields(flow)["sni"] == "490154203237518.tracker.example");
 }
+
+TEST_CASE("secrets found earlier in the flow mask every later event's host and SNI") {
+  Flow flow;
+  flow.id = "0-9";
+  flow.dst_host = "490154203237518.tracker.example";
+  CHECK(parsed_fields(flow)["dst"]["host"] == "490154203237518.tracker.example");  // nothing found yet
+  flow.add_secrets({"490154203237518"});
+  flow.add_secrets({"490154203237518"});  // once is enough
+  CHECK(flow.secrets().size() == 1);
+  CHECK(parsed_fields(flow).dump().find("490154203237518") == std::string::npos);  // the cache followed
+  CHECK(flow.event("conn").dump().find("490154203237518") == std::string::npos);
+  // With the event's own secrets as well, both are applied.
+  flow.sni = "aa-secret-bb.example";
+  const Json both = parsed_fields(flow, {"secret"});
+  CHECK(both.dump().find("490154203237518") == std::string::npos);
+  CHECK(both["sni"].get<std::string>().find("secret") == std::string::npos);
+}
