@@ -23,6 +23,7 @@
 #   connection / exchange, as in production), default workers (one per core), a fresh process per run.
 # - The load client runs 2 threads. Runs are interleaved (direct and proxied, keep-alive and
 #   handshake) so that other load on the machine spreads over all of them; `uptime` is printed.
+# - PERF_DIR=DIR: perf record (call graphs) of leakguard during each proxied measurement, into DIR.
 # - PIN=1: the load client and nginx on CPU 0, leakguard (workers: 1) on CPU 1, as when the proxy
 #   runs on a box of its own (a router, a lab server) between phones and origins. Without it all
 #   three share both cores, and the ratio is mostly the CPU cost of leakguard per request relative
@@ -42,6 +43,7 @@ HANDSHAKE_CONNECTIONS=${HANDSHAKE_CONNECTIONS:-20}
 FILE_BYTES=${FILE_BYTES:-1024}
 ORIGIN_TICKETS=${ORIGIN_TICKETS:-on}
 PIN=${PIN:-0}
+PERF_DIR=${PERF_DIR:-}  # set: perf-record leakguard during each proxied measurement into this folder
 
 for tool in nginx openssl python3; do
   command -v "$tool" > /dev/null || { echo "tls_bench: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
@@ -190,11 +192,21 @@ measure() {
   fi
   local cafile="$tmp/pki/origin-ca.pem"
   [ "$path" = proxied ] && cafile="$tmp/ca/ca.pem"
-  local before after line
+  local before after line perf_pid=""
+  if [ -n "$PERF_DIR" ] && [ "$path" = proxied ]; then
+    # Samples of leakguard alone during the measurement, with call graphs, for `perf report -i`.
+    mkdir -p "$PERF_DIR"
+    perf record -q -F 999 --call-graph dwarf,16384 -p "$pid" -o "$PERF_DIR/$mode.perf.data" 2> /dev/null &
+    perf_pid=$!
+  fi
   before=$(cpu_ticks "$pid")
   line=$("${pin_load[@]}" "$LOAD" --connect "localhost:$nginx_port" "${proxy_args[@]}" --cafile "$cafile" --path /file --mode "$mode" \
     --connections "$connections" --threads 2 --duration "$DURATION")
   after=$(cpu_ticks "$pid")
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" 2> /dev/null || true
+    wait "$perf_pid" 2> /dev/null || true
+  fi
   [ "$path" = proxied ] && stop_proxy
   local requests rps p50 p99 errors
   requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$line")
