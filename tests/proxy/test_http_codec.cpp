@@ -365,3 +365,28 @@ TEST_CASE("a bodyless request completes without waiting for more bytes") {
   CHECK(step.boundary == Boundary::message_complete);
   CHECK(step.consumed == 0);
 }
+
+TEST_CASE("responses with framing two readers could disagree on are errors, never relayed as one message") {
+  // The client reads what leakguard relays: a response whose end it would place elsewhere than
+  // leakguard does would desynchronise the client's connection (response splitting).
+  for (const std::string response : {
+           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+           "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!",
+           "HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello",
+           "HTTP/1.1 200 OK\r\n Content-Length: 5\r\n\r\nhello",
+           "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello",
+       }) {
+    HttpStreamParser parser(HttpStreamParser::Direction::response, 8192);
+    parser.set_request_method("GET");
+    CHECK_MESSAGE(parser.parse(response).boundary == Boundary::error, response);
+  }
+  // Chunked not last: RFC 9112 section 6.3 says the body runs until the server closes, and so it is
+  // relayed: nothing after it on that connection can be taken for another response.
+  HttpStreamParser parser(HttpStreamParser::Direction::response, 8192);
+  parser.set_request_method("GET");
+  const auto step = parser.parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n");
+  CHECK(step.boundary == Boundary::need_more);
+  CHECK(parser.finish().boundary == Boundary::message_complete);
+  CHECK_FALSE(parser.keep_alive());
+}
