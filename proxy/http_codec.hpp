@@ -72,7 +72,11 @@ class HttpStreamParser {
   void set_request_method(std::string_view method);
 
   const HttpRequestHead& head() const { return head_; }  // requests: the parsed head
-  HttpRequestHead take_head() { return std::move(head_); }  // the same, moved out at head_complete
+  HttpRequestHead take_head() {  // the same, moved out at head_complete; head() is then empty
+    HttpRequestHead out = std::move(head_);
+    head_ = {};
+    return out;
+  }
   int status_code() const { return status_code_; }       // responses
   const std::vector<HttpHeader>& response_headers() const { return head_.headers; }
   const std::vector<HttpHeader>& trailers() const { return trailers_; }

@@ -92,13 +92,15 @@ std::optional<AbsoluteTarget> parse_absolute_target(std::string_view target) {
 
 }  // namespace
 
-awaitable<void> Session::send_error_response(int status, std::string_view reason, std::string_view detail) {
+awaitable<void> Session::send_error_response(int status, std::string_view reason, std::string_view detail,
+                                             std::string_view request_method) {
   std::string body(reason);
   if (!detail.empty()) body.append(": ").append(detail);
   body.push_back('\n');
   std::string response = "HTTP/1.1 " + std::to_string(status) + " " + std::string(status_text(status)) +
                          "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  if (!iequals(request_method, "HEAD")) response += body;
   co_await write_client(response);
 }
 
@@ -197,16 +199,19 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
   std::string url;
 
   // An answer of our own after every earlier response: pipelined responses keep their order.
-  auto refuse = [this](int status, std::string error, std::string detail) -> awaitable<void> {
+  auto refuse = [this, &parser, &request](int status, std::string error, std::string detail) -> awaitable<void> {
     emit_error(error, detail, status);
     co_await wait_for_responses();
-    co_await send_error_response(status, status_text(status), detail);
+    // The method of the request being answered: a head still being parsed is the parser's (it hands
+    // a complete head over with take_head), a complete one is request.head.
+    const std::string method = !parser.head().method.empty() ? parser.head().method : request.head.method;
+    co_await send_error_response(status, status_text(status), detail, method);
   };
   auto block = [this](const ExchangeVerdict& verdict, const std::string& method,
                       const std::string& url_text, const std::vector<std::string>& secrets) -> awaitable<void> {
     emit_policy_block(verdict, method, mask_occurrences(url_text, secrets));
     co_await wait_for_responses();
-    co_await send_error_response(403, "leakguard blocked this request", verdict.reason);
+    co_await send_error_response(403, "leakguard blocked this request", verdict.reason, method);
   };
   // Sends a head upstream and makes the response relay expect its answer.
   auto send_head = [&](const HttpRequestHead& head, bool drop_expect, std::vector<std::string> secrets) -> awaitable<bool> {
@@ -529,7 +534,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
     } else if (step.boundary == HttpStreamParser::Boundary::error) {
       emit_error("bad_response", parser.error_reason(), 502);
       if (response_bytes == 0 && !pending_.empty()) {
-        co_await send_error_response(502, "Bad Gateway", "malformed response from upstream");
+        co_await send_error_response(502, "Bad Gateway", "malformed response from upstream", pending_.front().method);
       }
       close_all();
       co_return;
@@ -542,7 +547,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
   if (!pending_.empty() && !closed_) {
     if (response_bytes == 0) {
       emit_error("upstream_closed", "upstream closed before answering", 502);
-      co_await send_error_response(502, "Bad Gateway", "upstream closed before answering");
+      co_await send_error_response(502, "Bad Gateway", "upstream closed before answering", pending_.front().method);
     }
     close_all();
   } else if (!closed_) {

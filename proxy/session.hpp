@@ -69,7 +69,10 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> relay_responses(std::uint64_t generation);
   asio::awaitable<void> handle_connect(const HttpRequestHead& head);
   asio::awaitable<bool> wait_for_responses();  // until every forwarded request has its response
-  asio::awaitable<void> send_error_response(int status, std::string_view reason, std::string_view detail);
+  // An answer of leakguard's own, then the connection closes. To a HEAD request it is a head only
+  // (RFC 9110 section 9.3.2): a body would be read as the start of the next response.
+  asio::awaitable<void> send_error_response(int status, std::string_view reason, std::string_view detail,
+                                            std::string_view request_method = {});
   asio::awaitable<bool> write_upstream(std::string_view bytes);
   asio::awaitable<bool> write_client(std::string_view bytes);
   void notify();  // wakes a coroutine waiting in wait_for_signal()

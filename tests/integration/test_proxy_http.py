@@ -208,6 +208,14 @@ def test_upstream_refused_gets_502(leakguard_factory):
     errors = proxy.events("error", wait_for=lambda e: e)
     assert errors[0]["error"] == "upstream_unreachable"
 
+    # To HEAD the answer is a head only: a body would be read as the start of the next response.
+    reply = raw_exchange(proxy.port, f"HEAD http://127.0.0.1:{port}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert reply.startswith(b"HTTP/1.1 502 ") and b"\r\nContent-Length: " in reply
+    assert reply.endswith(b"\r\n\r\n"), reply
+    # A malformed HEAD gets its 400 the same way.
+    reply = raw_exchange(proxy.port, b"HEAD http://127.0.0.1:1/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 400 ") and reply.endswith(b"\r\n\r\n"), reply
+
 
 def test_upstream_connect_timeout_gets_504(leakguard_factory):
     proxy = leakguard_factory({"limits": {"connect_timeout_ms": 300}})
