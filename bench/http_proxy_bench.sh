@@ -32,6 +32,8 @@
 # Only loopback addresses; every wait is bounded; everything started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BENCH_NAME=http_proxy_bench
+source bench/lib.sh
 
 BIN=${LEAKGUARD_BIN:-build/leakguard}
 RUNS=${RUNS:-3}
@@ -57,21 +59,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
-# Waits (at most 10 s) until something accepts on 127.0.0.1:$1.
-wait_for_port() {
-  for _ in $(seq 100); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), timeout=0.2).close()" 2> /dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "http_proxy_bench: nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
 
 # --- nginx: its own prefix, config and logs in the temp dir; a non-daemon child of this script.
 mkdir -p "$tmp/nginx/www" "$tmp/nginx/logs"
@@ -91,11 +79,7 @@ http {
   keepalive_timeout 120s;
   sendfile on;
   tcp_nodelay on;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
+$(nginx_temp_paths)
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$nginx_port;
@@ -180,10 +164,6 @@ peak_rss_kib() {
   awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
 }
 
-# utime + stime of a process, in clock ticks.
-cpu_ticks() {
-  awk '{print $14 + $15}' "/proc/$1/stat"
-}
 HZ=$(getconf CLK_TCK)
 
 # Runs wrk and prints "rps p50_ms p99_ms requests"; fails the script on non-200 answers.

@@ -33,6 +33,8 @@
 # Only loopback addresses; every wait is bounded; everything started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BENCH_NAME=tls_bench
+source bench/lib.sh
 
 BIN=${LEAKGUARD_BIN:-build/leakguard}
 LOAD=${TLS_LOAD_BIN:-build/bench/tls_load}
@@ -61,24 +63,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
-wait_for_port() {  # at most 10 s
-  for _ in $(seq 100); do
-    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), timeout=0.2).close()" 2> /dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "tls_bench: nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
 
-cpu_ticks() {  # utime + stime of a process (or of its threads), in clock ticks
-  awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
 
 # --- The origin's PKI: a test CA and a certificate for localhost / 127.0.0.1.
 mkdir -p "$tmp/pki"
@@ -113,11 +99,7 @@ http {
   keepalive_requests 1000000;
   keepalive_timeout 120s;
   tcp_nodelay on;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
+$(nginx_temp_paths)
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$nginx_port ssl;

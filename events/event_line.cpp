@@ -57,19 +57,26 @@ EventLine& EventLine::add(std::string_view name, std::string_view value) {
   return *this;
 }
 
-EventLine& EventLine::add(std::string_view name, std::uint64_t value) {
-  key(name);
+namespace {
+
+template <typename Integer>
+void append_integer(std::string& out, Integer value) {
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  text_.append(digits, end);
+  out.append(digits, end);
+}
+
+}  // namespace
+
+EventLine& EventLine::add(std::string_view name, std::uint64_t value) {
+  key(name);
+  append_integer(text_, value);
   return *this;
 }
 
 EventLine& EventLine::add(std::string_view name, int value) {
   key(name);
-  char digits[16];
-  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  text_.append(digits, end);
+  append_integer(text_, value);
   return *this;
 }
 

@@ -1,0 +1,32 @@
+# Helpers shared by the benchmark scripts (sourced, not run). The caller sets BENCH_NAME for its
+# messages and `tmp` for its temp dir.
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_port() {  # until something accepts on 127.0.0.1:$1, at most 10 s
+  for _ in $(seq 100); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), timeout=0.2).close()" 2> /dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "$BENCH_NAME: nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+cpu_ticks() {  # utime + stime of a process (all its threads), in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# The nginx.conf lines that keep every nginx temp path inside the benchmark's temp dir.
+nginx_temp_paths() {
+  cat << EOF2
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+EOF2
+}
