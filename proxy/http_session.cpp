@@ -371,12 +371,8 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
         }
 
         // Destination rules need no finding: a forbidden destination gets nothing, not even the head.
-        if (const auto decision = decide_destination(*config_, facts()); decision.action == Action::block) {
-          ExchangeVerdict verdict;
-          verdict.outcome = ExchangeVerdict::Outcome::block;
-          verdict.rule = decision.rule;
-          verdict.reason = "destination is forbidden (" + rule_label(decision.rule) + ")";
-          co_await block(verdict, request.head.method, url, {});
+        if (const auto verdict = forbidden_destination()) {
+          co_await block(*verdict, request.head.method, url, {});
           co_return;
         }
         if (snapshot_->may_hold) {

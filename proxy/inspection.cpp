@@ -87,6 +87,16 @@ void Session::emit_findings(const InspectionResult& result, const ExchangeVerdic
   }
 }
 
+std::optional<ExchangeVerdict> Session::forbidden_destination() const {
+  const auto decision = decide_destination(*config_, facts());
+  if (decision.action != Action::block) return std::nullopt;
+  ExchangeVerdict verdict;
+  verdict.outcome = ExchangeVerdict::Outcome::block;
+  verdict.rule = decision.rule;
+  verdict.reason = "destination is forbidden (" + rule_label(decision.rule) + ")";
+  return verdict;
+}
+
 void Session::emit_policy_block(const ExchangeVerdict& verdict, std::string_view method, std::string_view url) {
   auto event = flow_.event("policy");
   event["event"] = "blocked";

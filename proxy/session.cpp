@@ -280,12 +280,8 @@ awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string hos
     co_return;
   }
   flow_.transport = "tcp";
-  if (const auto decision = decide_destination(*config_, facts()); decision.action == Action::block) {
-    ExchangeVerdict verdict;
-    verdict.outcome = ExchangeVerdict::Outcome::block;
-    verdict.rule = decision.rule;
-    verdict.reason = "destination is forbidden (" + rule_label(decision.rule) + ")";
-    emit_policy_block(verdict, "", "");
+  if (const auto verdict = forbidden_destination()) {
+    emit_policy_block(*verdict, "", "");
     co_return;  // nothing was forwarded, not even a connection attempt
   }
   raw_scanner_.emplace(snapshot_->inspector->raw_stream_scanner());

@@ -91,6 +91,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void emit_findings(const InspectionResult& result, const ExchangeVerdict& verdict, std::string_view method,
                      std::string_view url);
   void emit_policy_block(const ExchangeVerdict& verdict, std::string_view method, std::string_view url);
+  // The block verdict of a destination rule (host, address, port, country), or none: it needs no
+  // finding, and nothing is forwarded to a forbidden destination.
+  std::optional<ExchangeVerdict> forbidden_destination() const;
   // Raw TCP: the first window is judged before anything is forwarded when policy may block.
   asio::awaitable<bool> inspect_first_raw_window();
   // TLS: findings in the ClientHello's server name; false when policy blocks the connection.

@@ -291,12 +291,8 @@ awaitable<void> Session::pass_through_tls(tcp::endpoint destination, std::string
 
   // Destination rules hold for what is not decrypted too (a host, address, port or country rule,
   // with or without `transports: [tls-passthrough]`): nothing is forwarded, the client is closed.
-  if (const auto decision = decide_destination(*config_, facts()); decision.action == Action::block) {
-    ExchangeVerdict verdict;
-    verdict.outcome = ExchangeVerdict::Outcome::block;
-    verdict.rule = decision.rule;
-    verdict.reason = "destination is forbidden (" + rule_label(decision.rule) + ")";
-    emit_policy_block(verdict, "", "");
+  if (const auto verdict = forbidden_destination()) {
+    emit_policy_block(*verdict, "", "");
     co_return;
   }
   const auto result = co_await connect_upstream(destination);
