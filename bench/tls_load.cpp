@@ -19,6 +19,7 @@
 
 #include <boost/asio/ssl.hpp>
 
+#include "common/ascii.hpp"
 #include "common/asio.hpp"
 
 namespace {
@@ -48,11 +49,6 @@ struct Totals {
   std::atomic<std::uint64_t> errors{0};
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // The first failure is printed, so a run full of errors says why.
 std::atomic<bool> failure_reported{false};

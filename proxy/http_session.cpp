@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "common/ascii.hpp"
 #include "common/mask.hpp"
 #include "events/event_line.hpp"
 #include "proxy/session.hpp"
@@ -15,14 +16,6 @@ using asio::redirect_error;
 using asio::use_awaitable;
 
 namespace {
-
-constexpr std::size_t read_chunk_size = 16 * 1024;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view status_text(int status) {
   switch (status) {

@@ -12,7 +12,6 @@ using asio::redirect_error;
 using asio::use_awaitable;
 
 namespace {
-constexpr std::size_t read_chunk_size = 16 * 1024;
 
 bool is_tls_record_start(std::string_view bytes) {
   // Handshake record (0x16) with a 3.x legacy version: every TLS ClientHello starts like this.
