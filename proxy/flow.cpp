@@ -65,8 +65,11 @@ std::string_view Flow::serialized_fields(const std::vector<std::string>& secrets
     serialize(uncached_);
     return uncached_;
   }
-  if (!cache_.valid || cache_.secrets != secrets_.size() || cache_.id != id || cache_.client != client || cache_.dst != dst || cache_.dst_host != dst_host || cache_.country != country ||
-      cache_.transport != transport || cache_.sni != sni || cache_.device != device) {
+  const bool unchanged = cache_.valid && cache_.secrets == secrets_.size() && cache_.id == id &&
+                         cache_.client == client && cache_.dst == dst && cache_.dst_host == dst_host &&
+                         cache_.country == country && cache_.transport == transport && cache_.sni == sni &&
+                         cache_.device == device;
+  if (!unchanged) {
     cache_.id = id;
     cache_.secrets = secrets_.size();
     cache_.client = client;
