@@ -52,22 +52,11 @@ int on_match(unsigned int id, unsigned long long, unsigned long long to, unsigne
   auto& state = *static_cast<ScanState*>(context);
   auto& out = *state.out;
   const auto end = static_cast<std::uint32_t>(to);
-  if (state.limits->coalesce_runs && out.size() > state.start_size) {
-    // Hyperscan reports ends in order, but patterns interleave: look back a few records.
-    const std::size_t look = std::min<std::size_t>(4, out.size() - state.start_size);
-    for (std::size_t i = 1; i <= look; ++i) {
-      Match& previous = out[out.size() - i];
-      if (previous.id == id && previous.end + 1 == end) {
-        previous.end = end;
-        return 0;
-      }
-    }
-  }
   if (out.size() - state.start_size >= state.limits->max_matches) {
     state.truncated = true;
     return 1;  // stop the scan
   }
-  out.push_back(Match{id, end, end});
+  out.push_back(Match{id, end});
   return 0;
 }
 
