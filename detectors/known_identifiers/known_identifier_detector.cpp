@@ -101,16 +101,18 @@ KnownIdentifierDetector::KnownIdentifierDetector(std::shared_ptr<const known::Kn
 
 void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionContext& context,
                                       std::vector<Finding>& out) const {
-  const bool profiled = context.device_index != static_cast<std::size_t>(-1) && index_->pattern_count() > 0;
+  const bool profiled =
+      !index_->database(context.device_index).empty() || !index_->digest_database(context.device_index).empty();
   const bool learned = context.learned && context.learned->pattern_count() > 0;
   if (!profiled && !learned) return;
   thread_local std::vector<matchers::Match> matches;
   thread_local std::vector<matchers::Token> tokens;
   thread_local std::string token_text;
-  const auto scan = [&](const known::KnownIndex& index, bool is_learned, const ScanBuffer& buffer) {
+  const auto scan = [&](const known::KnownIndex& index, std::size_t device, bool is_learned, const ScanBuffer& buffer) {
     matches.clear();
-    index.database().scan(buffer.bytes, matches);
-    if (!index.digest_database().empty() && !tokens.empty()) {
+    index.database(device).scan(buffer.bytes, matches);
+    const matchers::Database& digests = index.digest_database(device);
+    if (!digests.empty() && !tokens.empty()) {
       // Digest tokens, joined by newlines, in one scan; a match counts only if it is a whole
       // token, and is moved back to the token's place in the buffer.
       token_text.clear();
@@ -119,7 +121,7 @@ void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionCo
         token_text.push_back('\n');
       }
       const std::size_t first = matches.size();
-      index.digest_database().scan(token_text, matches);
+      digests.scan(token_text, matches);
       std::size_t kept = first;
       std::size_t offset = 0;
       std::size_t t = 0;
@@ -144,8 +146,8 @@ void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionCo
   for (const ScanBuffer& buffer : view.buffers) {
     tokens.clear();
     matchers::find_digest_tokens(buffer.bytes, tokens);
-    if (profiled) scan(*index_, false, buffer);
-    if (learned) scan(*context.learned, true, buffer);
+    if (profiled) scan(*index_, context.device_index, false, buffer);
+    if (learned) scan(*context.learned, 0, true, buffer);
   }
 }
 
@@ -158,7 +160,6 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
   for (const matchers::Match& match : matches) {
     const known::PatternInfo& pattern = index.pattern(match.id);
     const known::IndexedValue& value = index.value(pattern.value);
-    if (!learned && value.device != context.device_index) continue;
     const std::size_t end = match.end;
     if (end < pattern.length) continue;
     const std::size_t begin = end - pattern.length;

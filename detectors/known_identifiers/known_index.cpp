@@ -142,18 +142,35 @@ void KnownIndex::add_cell(std::uint32_t device, const CellId& cell) {
 }
 
 void KnownIndex::compile() {
-  std::vector<matchers::Literal> literals;
-  std::vector<matchers::Literal> digests;
-  literals.reserve(texts_.size());
-  for (std::uint32_t i = 0; i < texts_.size(); ++i)
-    (patterns_[i].whole_token ? digests : literals).push_back({texts_[i], caseless_[i], i});
-  database_ = matchers::Database::compile_literals(literals);
-  digest_database_ = matchers::Database::compile_literals(digests);
-  // The database holds its own copy of the patterns.
+  std::size_t devices = 0;
+  for (const auto& value : values_) devices = std::max<std::size_t>(devices, value.device + 1);
+  std::vector<std::vector<matchers::Literal>> literals(devices);
+  std::vector<std::vector<matchers::Literal>> digests(devices);
+  for (std::uint32_t i = 0; i < texts_.size(); ++i) {
+    const std::uint32_t device = values_[patterns_[i].value].device;
+    (patterns_[i].whole_token ? digests : literals)[device].push_back({texts_[i], caseless_[i], i});
+  }
+  databases_.reserve(devices);
+  digest_databases_.reserve(devices);
+  for (std::size_t d = 0; d < devices; ++d) {
+    databases_.push_back(matchers::Database::compile_literals(literals[d]));
+    digest_databases_.push_back(matchers::Database::compile_literals(digests[d]));
+  }
+  // The databases hold their own copy of the patterns.
   texts_.clear();
   texts_.shrink_to_fit();
   caseless_.clear();
   caseless_.shrink_to_fit();
+}
+
+const matchers::Database& KnownIndex::database(std::size_t device) const {
+  static const matchers::Database none;
+  return device < databases_.size() ? databases_[device] : none;
+}
+
+const matchers::Database& KnownIndex::digest_database(std::size_t device) const {
+  static const matchers::Database none;
+  return device < digest_databases_.size() ? digest_databases_[device] : none;
 }
 
 }  // namespace leakguard::known

@@ -1,5 +1,5 @@
-// The compiled form of every known value: one Hyperscan literal database over all forms of all
-// devices (built once per configuration), plus what each pattern means. Location and cell values
+// The compiled form of every known value: Hyperscan literal databases of the forms of each device
+// (built once per configuration), plus what each pattern means. Location and cell values
 // become literal prefixes and cell ids that the detector then checks numerically. Learned values
 // get a small index of their own, built when a value is learned.
 #pragma once
@@ -62,10 +62,13 @@ class KnownIndex {
   static std::shared_ptr<const KnownIndex> from_values(const std::vector<std::pair<IdentifierKind, std::string>>& values,
                                                        const IndexOptions& options);
 
+  // One pair of databases per device: a request is only ever matched against its own client's
+  // values, and a scan over one device's forms (~120 literals) costs a fraction of a scan over
+  // every device's (6,000 with 50 profiles), which then drops 49/50 of what it found.
   // Forms that can sit anywhere in text: scanned over every byte.
-  const matchers::Database& database() const { return database_; }
+  const matchers::Database& database(std::size_t device) const;
   // Digests (MD5/SHA-1/SHA-256 as hex or base64): scanned over digest-shaped tokens only.
-  const matchers::Database& digest_database() const { return digest_database_; }
+  const matchers::Database& digest_database(std::size_t device) const;
   const PatternInfo& pattern(std::uint32_t id) const { return patterns_[id]; }
   const IndexedValue& value(std::uint32_t index) const { return values_[index]; }
   std::size_t value_count() const { return values_.size(); }
@@ -83,8 +86,8 @@ class KnownIndex {
   std::vector<PatternInfo> patterns_;
   std::vector<std::string> texts_;
   std::vector<bool> caseless_;
-  matchers::Database database_;
-  matchers::Database digest_database_;
+  std::vector<matchers::Database> databases_;         // by device index
+  std::vector<matchers::Database> digest_databases_;
   double radius_m_ = 150;
 };
 
