@@ -81,6 +81,22 @@ std::string_view decoded_name(Arena& arena, std::string_view name) {
   return arena.copy(scratch);
 }
 
+// The fast path for a field: most values (a language tag, "keep-alive", a user agent, a version)
+// are plain text with nothing to decode in them. True only when sniff(value, false) must answer
+// Shape::raw and there is no percent escape, answered by a pass that stops early on ordinary text
+// instead of the sniffers' separate passes and the copies expand_field makes before them. The
+// field itself is still scanned by every detector, with its place and key.
+bool plain_value(std::string_view value) {
+  if (value.find('%') != std::string_view::npos || value.find('&') != std::string_view::npos) return false;  // url, form
+  if (static_cast<unsigned char>(value.front()) == 0x1f) return false;                                       // gzip
+  const std::string_view text = trim(value);
+  if (text.size() < 2) return true;
+  const char first = text.front();
+  if (first == '{' || first == '[' || first == '<' || first == '\xEF') return false;  // JSON, XML (BOM)
+  // Hex and base64 need 16 bytes, all in the base64 alphabet.
+  return text.size() < 16 || decoders::has_non_base64_byte(text);
+}
+
 // HttpRequestHead::header() lives with the codec (leakguard_http); detection needs no codec.
 std::string_view first_header(const HttpRequestHead& head, std::string_view name) {
   for (const auto& header : head.headers)
@@ -390,11 +406,15 @@ void RequestDecoder::expand_field(std::uint32_t buffer_index, std::uint32_t fiel
     note_limit(view_.fields[field_index].where, view_.buffers[buffer_index].encoding);
     return;
   }
+  {
+    const FieldSpan& field = view_.fields[field_index];
+    const std::string_view value = view_.buffers[buffer_index].bytes.substr(field.begin, field.end - field.begin);
+    if (value.size() < 3 || (hint.shape == Shape::raw && plain_value(value))) return;
+  }
   const ScanBuffer parent = view_.buffers[buffer_index];
   const FieldSpan field = view_.fields[field_index];
   if (parent.depth >= limits_.max_depth) return;
   const std::string_view value = parent.bytes.substr(field.begin, field.end - field.begin);
-  if (value.size() < 3) return;
 
   if (decoders::has_percent_escape(value)) {
     std::string* out = &arena_.buffer();
