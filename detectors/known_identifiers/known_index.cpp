@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "detectors/identifiers.hpp"
 
@@ -14,6 +15,15 @@ constexpr double metres_per_degree = 111320.0;
 bool wanted(const IndexOptions& options, IdentifierKind kind) {
   return options.kinds.empty() || std::find(options.kinds.begin(), options.kinds.end(), kind) != options.kinds.end();
 }
+
+// The first eight bytes (zero-padded), as one integer to sort and search by.
+std::uint64_t prefix_of(std::string_view text) {
+  std::uint64_t prefix = 0;
+  std::memcpy(&prefix, text.data(), std::min<std::size_t>(text.size(), sizeof prefix));
+  return prefix;
+}
+
+char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string format_fixed(double value, int decimals) {
   char buffer[64];
@@ -145,17 +155,19 @@ void KnownIndex::compile() {
   std::size_t devices = 0;
   for (const auto& value : values_) devices = std::max<std::size_t>(devices, value.device + 1);
   std::vector<std::vector<matchers::Literal>> literals(devices);
-  std::vector<std::vector<matchers::Literal>> digests(devices);
   for (std::uint32_t i = 0; i < texts_.size(); ++i) {
-    const std::uint32_t device = values_[patterns_[i].value].device;
-    (patterns_[i].whole_token ? digests : literals)[device].push_back({texts_[i], caseless_[i], i});
+    if (!patterns_[i].whole_token) {
+      literals[values_[patterns_[i].value].device].push_back({texts_[i], caseless_[i], i});
+    } else {
+      if (caseless_[i])
+        for (char& c : texts_[i]) c = lower_char(c);
+      (caseless_[i] ? caseless_digests_ : digests_).push_back({prefix_of(texts_[i]), i, std::move(texts_[i])});
+    }
   }
+  for (auto* table : {&digests_, &caseless_digests_})
+    std::sort(table->begin(), table->end(), [](const Digest& a, const Digest& b) { return a.prefix < b.prefix; });
   databases_.reserve(devices);
-  digest_databases_.reserve(devices);
-  for (std::size_t d = 0; d < devices; ++d) {
-    databases_.push_back(matchers::Database::compile_literals(literals[d]));
-    digest_databases_.push_back(matchers::Database::compile_literals(digests[d]));
-  }
+  for (const auto& device_literals : literals) databases_.push_back(matchers::Database::compile_literals(device_literals));
   // The databases hold their own copy of the patterns.
   texts_.clear();
   texts_.shrink_to_fit();
@@ -163,14 +175,25 @@ void KnownIndex::compile() {
   caseless_.shrink_to_fit();
 }
 
+void KnownIndex::match_digest(std::string_view token, std::uint32_t end, std::vector<matchers::Match>& out) const {
+  const auto find = [&](const std::vector<Digest>& table, std::string_view text) {
+    const std::uint64_t prefix = prefix_of(text);
+    auto it = std::lower_bound(table.begin(), table.end(), prefix,
+                               [](const Digest& entry, std::uint64_t key) { return entry.prefix < key; });
+    for (; it != table.end() && it->prefix == prefix; ++it)
+      if (it->text == text) out.push_back({it->id, end});
+  };
+  find(digests_, token);
+  if (caseless_digests_.empty()) return;
+  char lowered[64] = {};  // digest tokens are at most 64 characters
+  if (token.size() > sizeof lowered) return;
+  for (std::size_t i = 0; i < token.size(); ++i) lowered[i] = lower_char(token[i]);
+  find(caseless_digests_, std::string_view(lowered, token.size()));
+}
+
 const matchers::Database& KnownIndex::database(std::size_t device) const {
   static const matchers::Database none;
   return device < databases_.size() ? databases_[device] : none;
-}
-
-const matchers::Database& KnownIndex::digest_database(std::size_t device) const {
-  static const matchers::Database none;
-  return device < digest_databases_.size() ? digest_databases_[device] : none;
 }
 
 }  // namespace leakguard::known
