@@ -65,8 +65,6 @@ bool candidate(const char* s, std::size_t p) {
 }
 
 #if defined(__SSE2__)
-// A bit per candidate() in p[0..16) (p[-1] and p[16] must be readable): sixteen bytes in a few
-// dozen instructions and, as important on random bytes, without a branch per separator.
 __m128i hex_lanes(__m128i v) {
   const auto range = [](__m128i x, char low, char high) {
     return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(low - 1))),
@@ -75,14 +73,20 @@ __m128i hex_lanes(__m128i v) {
   return _mm_or_si128(range(v, '0', '9'), range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'f'));
 }
 
+// A bit per candidate() in p[0..16) (p[-1] and p[16] must be readable): sixteen bytes in ~40
+// instructions and, as important on random bytes, without a data-dependent branch (one per
+// separator, or even one per block with a separator, cost 10% on the raw-stream worst case).
 unsigned candidate_bits(const char* p) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i separator = _mm_or_si128(
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':'))),
       _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
-  const __m128i before = hex_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p - 1)));
-  const __m128i after = hex_lanes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1)));
-  return static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(separator, _mm_and_si128(before, after))));
+  const unsigned separators = static_cast<unsigned>(_mm_movemask_epi8(separator));
+  // The neighbours' hex bits are this block's, shifted by one, plus the bytes just outside it.
+  const unsigned hex = static_cast<unsigned>(_mm_movemask_epi8(hex_lanes(v)));
+  const unsigned before = (hex << 1) | (hex_table[static_cast<unsigned char>(p[-1])] ? 1u : 0u);
+  const unsigned after = (hex >> 1) | (hex_table[static_cast<unsigned char>(p[16])] ? 1u << 15 : 0u);
+  return separators & before & after;
 }
 #endif
 
