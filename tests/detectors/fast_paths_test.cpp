@@ -5,8 +5,6 @@
 // an app request, and checks it is still found in its place with its encoding.
 #include <doctest/doctest.h>
 
-#include <openssl/evp.h>
-
 #include "detectors/decoders/base64.hpp"
 #include "detectors/decoders/hex.hpp"
 #include "tests/detectors/test_support.hpp"
@@ -31,13 +29,6 @@ HttpRequest app_request(std::string target, std::vector<HttpHeader> extra) {
 InspectionResult heuristics_only(const HttpRequest& request) {
   static const Inspector inspector(test::config_from("devices: []\n"));
   return inspector.inspect_request(request, InspectionContext{});
-}
-
-std::string md5_hex(std::string_view text) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), out, &size, EVP_md5(), nullptr);
-  return decoders::hex_encode(std::string(reinterpret_cast<char*>(out), size));
 }
 
 }  // namespace
@@ -119,8 +110,9 @@ TEST_CASE("fast paths: a profiled device's hashed value in an arbitrary header; 
     context.device = inspector.device(name);
     REQUIRE(context.device);
     const std::string own = context.device->values.at(IdentifierKind::imei).front();
-    const InspectionResult result =
-        inspector.inspect_request(app_request("/q", {{"X-Sig", md5_hex(own)}, {"X-Other", md5_hex("353209091234560")}}), context);
+    const HttpRequest request =
+        app_request("/q", {{"X-Sig", test::md5_hex(own)}, {"X-Other", test::md5_hex("353209091234560")}});
+    const InspectionResult result = inspector.inspect_request(request, context);
     CAPTURE(test::describe(result));
     const Finding* finding = test::find(result, IdentifierKind::imei, "md5", "header:x-sig");
     REQUIRE(finding);
