@@ -81,6 +81,13 @@ std::string_view decoded_name(Arena& arena, std::string_view name) {
   return arena.copy(scratch);
 }
 
+// UUIDs and dashed hex are valid URL-safe base64, but never base64 of anything.
+bool hex_and_dashes(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
 // The fast path for a field: most values (a language tag, "keep-alive", a user agent, a version)
 // are plain text with nothing to decode in them. True only when sniff(value, false) must answer
 // Shape::raw and there is no percent escape, answered by a pass that stops early on ordinary text
@@ -94,7 +101,9 @@ bool plain_value(std::string_view value) {
   const char first = text.front();
   if (first == '{' || first == '[' || first == '<' || first == '\xEF') return false;  // JSON, XML (BOM)
   // Hex and base64 need 16 bytes, all in the base64 alphabet.
-  return text.size() < 16 || decoders::has_non_base64_byte(text);
+  if (text.size() < 16 || decoders::has_non_base64_byte(text)) return true;
+  // Ids, UUIDs and hashes: hex (with dashes) is decoded only when it is hex of text.
+  return hex_and_dashes(text) && !decoders::looks_like_hex_text(text, 16);
 }
 
 // HttpRequestHead::header() lives with the codec (leakguard_http); detection needs no codec.
@@ -381,11 +390,7 @@ RequestDecoder::Shape RequestDecoder::sniff(std::string_view bytes, bool whole_b
   if (decoders::looks_like_gzip(bytes)) return Shape::gzip;
   if (text.size() >= 16) {
     if (decoders::looks_like_hex_text(text, 16)) return Shape::hex;
-    // UUIDs and dashed hex are valid URL-safe base64, but never base64 of anything.
-    const bool hex_and_dashes = std::all_of(text.begin(), text.end(), [](char c) {
-      return c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    });
-    if (!hex_and_dashes && decoders::looks_like_base64(text, 16)) return Shape::base64;
+    if (!hex_and_dashes(text) && decoders::looks_like_base64(text, 16)) return Shape::base64;
   }
   // A lone "a=b" inside a header or a JSON string is more often plain text than a form.
   if ((whole_body || text.find('&') != std::string_view::npos) && decoders::looks_like_form(text)) return Shape::form;
