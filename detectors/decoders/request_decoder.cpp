@@ -100,10 +100,12 @@ bool plain_value(std::string_view value) {
   if (text.size() < 2) return true;
   const char first = text.front();
   if (first == '{' || first == '[' || first == '<' || first == '\xEF') return false;  // JSON, XML (BOM)
-  // Hex and base64 need 16 bytes, all in the base64 alphabet.
-  if (text.size() < 16 || decoders::has_non_base64_byte(text)) return true;
-  // Ids, UUIDs and hashes: hex (with dashes) is decoded only when it is hex of text.
-  return hex_and_dashes(text) && !decoders::looks_like_hex_text(text, 16);
+  // Hex and base64 need 16 bytes. Ids, UUIDs and hashes: hex (with dashes) is decoded only when
+  // it is hex of text. Anything else needs all its bytes in the base64 alphabet. (Hex digits and
+  // dashes are in it: one full pass at most, and ordinary text stops at its first letter.)
+  if (text.size() < 16) return true;
+  if (hex_and_dashes(text)) return !decoders::looks_like_hex_text(text, 16);
+  return decoders::has_non_base64_byte(text);
 }
 
 // HttpRequestHead::header() lives with the codec (leakguard_http); detection needs no codec.
