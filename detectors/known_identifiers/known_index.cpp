@@ -161,11 +161,14 @@ void KnownIndex::compile() {
     } else {
       if (caseless_[i])
         for (char& c : texts_[i]) c = lower_char(c);
-      (caseless_[i] ? caseless_digests_ : digests_).push_back({prefix_of(texts_[i]), i, std::move(texts_[i])});
+      DigestTable& table = caseless_[i] ? caseless_digests_ : digests_;
+      if (texts_[i].size() < table.lengths.size()) table.lengths.set(texts_[i].size());
+      table.entries.push_back({prefix_of(texts_[i]), i, std::move(texts_[i])});
     }
   }
   for (auto* table : {&digests_, &caseless_digests_})
-    std::sort(table->begin(), table->end(), [](const Digest& a, const Digest& b) { return a.prefix < b.prefix; });
+    std::sort(table->entries.begin(), table->entries.end(),
+              [](const Digest& a, const Digest& b) { return a.prefix < b.prefix; });
   databases_.reserve(devices);
   for (const auto& device_literals : literals) databases_.push_back(matchers::Database::compile_literals(device_literals));
   // The databases hold their own copy of the patterns.
@@ -175,20 +178,21 @@ void KnownIndex::compile() {
   caseless_.shrink_to_fit();
 }
 
+void KnownIndex::DigestTable::find(std::string_view text, std::uint32_t end, std::vector<matchers::Match>& out) const {
+  const std::uint64_t prefix = prefix_of(text);
+  auto it = std::lower_bound(entries.begin(), entries.end(), prefix,
+                             [](const Digest& entry, std::uint64_t key) { return entry.prefix < key; });
+  for (; it != entries.end() && it->prefix == prefix; ++it)
+    if (it->text == text) out.push_back({it->id, end});
+}
+
 void KnownIndex::match_digest(std::string_view token, std::uint32_t end, std::vector<matchers::Match>& out) const {
-  const auto find = [&](const std::vector<Digest>& table, std::string_view text) {
-    const std::uint64_t prefix = prefix_of(text);
-    auto it = std::lower_bound(table.begin(), table.end(), prefix,
-                               [](const Digest& entry, std::uint64_t key) { return entry.prefix < key; });
-    for (; it != table.end() && it->prefix == prefix; ++it)
-      if (it->text == text) out.push_back({it->id, end});
-  };
-  find(digests_, token);
-  if (caseless_digests_.empty()) return;
-  char lowered[64] = {};  // digest tokens are at most 64 characters
-  if (token.size() > sizeof lowered) return;
+  if (token.size() >= digests_.lengths.size()) return;
+  if (digests_.lengths.test(token.size())) digests_.find(token, end, out);
+  if (!caseless_digests_.lengths.test(token.size())) return;
+  char lowered[64] = {};
   for (std::size_t i = 0; i < token.size(); ++i) lowered[i] = lower_char(token[i]);
-  find(caseless_digests_, std::string_view(lowered, token.size()));
+  caseless_digests_.find(std::string_view(lowered, token.size()), end, out);
 }
 
 const matchers::Database& KnownIndex::database(std::size_t device) const {

@@ -4,6 +4,7 @@
 // get a small index of their own, built when a value is learned.
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <utility>
 #include <memory>
@@ -73,7 +74,7 @@ class KnownIndex {
   // text is `token`. A lookup, not a scan: no Hyperscan compile for the 60% of the literals that
   // digests are, and a few hundred instructions per token.
   void match_digest(std::string_view token, std::uint32_t end, std::vector<matchers::Match>& out) const;
-  bool has_digests() const { return !digests_.empty() || !caseless_digests_.empty(); }
+  bool has_digests() const { return !digests_.entries.empty() || !caseless_digests_.entries.empty(); }
   const PatternInfo& pattern(std::uint32_t id) const { return patterns_[id]; }
   const IndexedValue& value(std::uint32_t index) const { return values_[index]; }
   std::size_t value_count() const { return values_.size(); }
@@ -94,14 +95,20 @@ class KnownIndex {
   std::vector<matchers::Database> databases_;  // by device index
   // Digest texts (lower-case when caseless) with their pattern ids, sorted by their first eight
   // bytes: a binary search over integers, then one text compare (digests are random: the first
-  // eight bytes of a token almost never match a digest they do not begin).
+  // eight bytes of a token almost never match a digest they do not begin). A table holds hex or
+  // base64 spellings, so most tokens have a length it lacks and skip it.
   struct Digest {
     std::uint64_t prefix = 0;
     std::uint32_t id = 0;
     std::string text;
   };
-  std::vector<Digest> digests_;
-  std::vector<Digest> caseless_digests_;
+  struct DigestTable {
+    std::vector<Digest> entries;
+    std::bitset<65> lengths;  // digests are 22 to 64 characters
+    void find(std::string_view text, std::uint32_t end, std::vector<matchers::Match>& out) const;
+  };
+  DigestTable digests_;
+  DigestTable caseless_digests_;
   double radius_m_ = 150;
 };
 
