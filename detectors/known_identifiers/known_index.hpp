@@ -1,5 +1,5 @@
-// The compiled form of every known value: Hyperscan literal databases of the forms of each device
-// (built once per configuration), plus what each pattern means. Location and cell values
+// The compiled form of every known value: a Hyperscan literal database of each device's forms and
+// a lookup table of digests (built once per configuration), plus what each pattern means. Location and cell values
 // become literal prefixes and cell ids that the detector then checks numerically. Learned values
 // get a small index of their own, built when a value is learned.
 #pragma once
