@@ -55,6 +55,12 @@ bool looks_like_base64(std::string_view text, std::size_t min_chars) {
   return lower && upper_or_digit;
 }
 
+bool has_non_base64_byte(std::string_view text) {
+  for (const char ch : text)
+    if (table[static_cast<unsigned char>(ch)] == 255) return true;
+  return false;
+}
+
 bool base64_decode(std::string_view text, std::string& out, std::size_t max_output) {
   std::uint32_t accumulator = 0;
   int bits = 0;

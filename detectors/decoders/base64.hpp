@@ -13,6 +13,9 @@ namespace leakguard::decoders {
 // True when `text` could be one base64 blob of at least `min_chars` significant characters: one
 // alphabet only, padding only at the end, line breaks allowed.
 bool looks_like_base64(std::string_view text, std::size_t min_chars = 16);
+// True when `text` holds a byte that is in neither alphabet (nor padding or a line break): then
+// it is no base64 and no hex either. Stops at the first such byte.
+bool has_non_base64_byte(std::string_view text);
 // Appends the decoded bytes; false (with `out` unspecified) on a byte outside the alphabet, a
 // mixed alphabet, misplaced padding, an impossible length or more than `max_output` bytes.
 bool base64_decode(std::string_view text, std::string& out,

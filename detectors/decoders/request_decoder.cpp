@@ -81,6 +81,33 @@ std::string_view decoded_name(Arena& arena, std::string_view name) {
   return arena.copy(scratch);
 }
 
+// UUIDs and dashed hex are valid URL-safe base64, but never base64 of anything.
+bool hex_and_dashes(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+// The fast path for a field: most values (a language tag, "keep-alive", a user agent, a version)
+// are plain text with nothing to decode in them. True only when sniff(value, false) must answer
+// Shape::raw and there is no percent escape, answered by a pass that stops early on ordinary text
+// instead of the sniffers' separate passes and the copies expand_field makes before them. The
+// field itself is still scanned by every detector, with its place and key.
+bool plain_value(std::string_view value) {
+  if (value.find('%') != std::string_view::npos || value.find('&') != std::string_view::npos) return false;  // url, form
+  if (static_cast<unsigned char>(value.front()) == 0x1f) return false;                                       // gzip
+  const std::string_view text = trim(value);
+  if (text.size() < 2) return true;
+  const char first = text.front();
+  if (first == '{' || first == '[' || first == '<' || first == '\xEF') return false;  // JSON, XML (BOM)
+  // Hex and base64 need 16 bytes. Ids, UUIDs and hashes: hex (with dashes) is decoded only when
+  // it is hex of text. Anything else needs all its bytes in the base64 alphabet. (Hex digits and
+  // dashes are in it: one full pass at most, and ordinary text stops at its first letter.)
+  if (text.size() < 16) return true;
+  if (hex_and_dashes(text)) return !decoders::looks_like_hex_text(text, 16);
+  return decoders::has_non_base64_byte(text);
+}
+
 // HttpRequestHead::header() lives with the codec (leakguard_http); detection needs no codec.
 std::string_view first_header(const HttpRequestHead& head, std::string_view name) {
   for (const auto& header : head.headers)
@@ -365,11 +392,7 @@ RequestDecoder::Shape RequestDecoder::sniff(std::string_view bytes, bool whole_b
   if (decoders::looks_like_gzip(bytes)) return Shape::gzip;
   if (text.size() >= 16) {
     if (decoders::looks_like_hex_text(text, 16)) return Shape::hex;
-    // UUIDs and dashed hex are valid URL-safe base64, but never base64 of anything.
-    const bool hex_and_dashes = std::all_of(text.begin(), text.end(), [](char c) {
-      return c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    });
-    if (!hex_and_dashes && decoders::looks_like_base64(text, 16)) return Shape::base64;
+    if (!hex_and_dashes(text) && decoders::looks_like_base64(text, 16)) return Shape::base64;
   }
   // A lone "a=b" inside a header or a JSON string is more often plain text than a form.
   if ((whole_body || text.find('&') != std::string_view::npos) && decoders::looks_like_form(text)) return Shape::form;
@@ -390,11 +413,15 @@ void RequestDecoder::expand_field(std::uint32_t buffer_index, std::uint32_t fiel
     note_limit(view_.fields[field_index].where, view_.buffers[buffer_index].encoding);
     return;
   }
+  {
+    const FieldSpan& field = view_.fields[field_index];
+    const std::string_view value = view_.buffers[buffer_index].bytes.substr(field.begin, field.end - field.begin);
+    if (value.size() < 3 || (hint.shape == Shape::raw && plain_value(value))) return;
+  }
   const ScanBuffer parent = view_.buffers[buffer_index];
   const FieldSpan field = view_.fields[field_index];
   if (parent.depth >= limits_.max_depth) return;
   const std::string_view value = parent.bytes.substr(field.begin, field.end - field.begin);
-  if (value.size() < 3) return;
 
   if (decoders::has_percent_escape(value)) {
     std::string* out = &arena_.buffer();

@@ -9,22 +9,10 @@
 #include "common/mask.hpp"
 #include "detectors/identifiers.hpp"
 #include "detectors/key_context.hpp"
+#include "detectors/matchers/separated_shapes.hpp"
 
 namespace leakguard {
 namespace {
-
-enum Pattern : std::uint32_t { dashed_imei_pattern, mac_colon_pattern, mac_dash_pattern, uuid_pattern, decimal_pattern };
-
-// Candidate shapes only; every candidate is then checked in C++ (boundaries, checksum, context).
-// Digit runs and '@' are found outside Hyperscan (see run()): a bare character-class repeat like
-// [0-9]{7} has no literal factor and would slow the whole database to a few hundred MB/s.
-constexpr matchers::Expression candidate_patterns[] = {
-    {"[0-9]{2}-[0-9]{6}-[0-9]{6}-[0-9]", dashed_imei_pattern, false},
-    {"[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}", mac_colon_pattern, true},
-    {"[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}", mac_dash_pattern, true},
-    {"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", uuid_pattern, true},
-    {"[0-9]\\.[0-9]{3}", decimal_pattern, false},
-};
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -77,23 +65,22 @@ class HeuristicDetector::BufferScan {
              const DetectionContext& context, std::vector<Finding>& out)
       : detector_(detector), view_(view), buffer_(buffer), bytes_(buffer.bytes), context_(context), out_(out) {}
 
-  void run(std::vector<matchers::Match>& matches) {
-    matches.clear();
-    matchers::ScanLimits limits;
-    limits.coalesce_runs = true;
-    detector_.candidates_.scan(bytes_, matches, limits);
-    for (const auto& match : matches) {
-      switch (match.id) {
-        case dashed_imei_pattern: dashed_imei(match.end - 18, match.end); break;
-        case mac_colon_pattern:
-        case mac_dash_pattern: mac(match.end - 17, match.end); break;
-        case uuid_pattern: uuid(match.end - 36, match.end); break;
-        case decimal_pattern: decimal(match.end - 4); break;
-        default: break;
+  void run(std::vector<matchers::ShapeMatch>& shapes) {
+    // Candidate shapes only; every candidate is then checked here (boundaries, checksum, context).
+    shapes.clear();
+    matchers::find_separated_shapes(bytes_, shapes);
+    for (const auto& shape : shapes) {
+      switch (shape.shape) {
+        case matchers::Shape::dashed_imei: dashed_imei(shape.begin, shape.end); break;
+        case matchers::Shape::mac_colon:
+        case matchers::Shape::mac_dash: mac(shape.begin, shape.end); break;
+        case matchers::Shape::uuid: uuid(shape.begin, shape.end); break;
+        case matchers::Shape::decimal: decimal(shape.begin + 1); break;
       }
     }
-    // Runs of 7+ digits: any 7 consecutive bytes hold exactly one offset that is 6 modulo 7, so
-    // looking at every 7th byte finds every run; each run is then widened once.
+    // Digit runs and '@' have no separator to find them by. Runs of 7+ digits: any 7 consecutive
+    // bytes hold exactly one offset that is 6 modulo 7, so looking at every 7th byte finds every
+    // run; each run is then widened once.
     const std::size_t size = bytes_.size();
     std::size_t done = 0;
     for (std::size_t i = 6; i < size; i += 7) {
@@ -443,13 +430,12 @@ class HeuristicDetector::BufferScan {
 };
 
 HeuristicDetector::HeuristicDetector(std::vector<IdentifierKind> kinds, bool learn) : learn_(learn) {
-  candidates_ = matchers::Database::compile_expressions(candidate_patterns);
   for (const IdentifierKind kind : kinds) enabled_[static_cast<std::size_t>(kind)] = true;
 }
 
 void HeuristicDetector::inspect(const DecodedView& view, const DetectionContext& context, std::vector<Finding>& out) const {
-  thread_local std::vector<matchers::Match> matches;
-  for (const ScanBuffer& buffer : view.buffers) BufferScan(*this, view, buffer, context, out).run(matches);
+  thread_local std::vector<matchers::ShapeMatch> shapes;
+  for (const ScanBuffer& buffer : view.buffers) BufferScan(*this, view, buffer, context, out).run(shapes);
 }
 
 std::unique_ptr<const Detector> HeuristicDetector::create(const DetectorBuildContext& context) {

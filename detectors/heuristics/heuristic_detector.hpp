@@ -2,16 +2,16 @@
 // name they were sent under: IMEI (Luhn + reporting body or an IMEI key), IMSI (ITU MCC + key),
 // ICCID (89 + Luhn), MSISDN (E.164, or national under a phone key), MAC, GAID and Android ID under
 // their keys, lat/lon pairs, cell ids with their network keys, email. Candidates come from one
-// Hyperscan scan per buffer; placeholders (000000000000000, 02:00:00:00:00:00, the zero UUID,
+// pass per buffer over its separators, digit runs and '@'s; placeholders (000000000000000, 02:00:00:00:00:00, the zero UUID,
 // "unknown") are no leak.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 #include "detectors/detector.hpp"
-#include "detectors/matchers/hyperscan.hpp"
 #include "detectors/registry.hpp"
 
 namespace leakguard {
@@ -35,7 +35,6 @@ class HeuristicDetector final : public Detector {
   class BufferScan;
   bool wants(IdentifierKind kind) const { return enabled_[static_cast<std::size_t>(kind)]; }
 
-  matchers::Database candidates_;
   std::array<bool, identifier_kind_count> enabled_{};
   bool learn_ = true;
 };

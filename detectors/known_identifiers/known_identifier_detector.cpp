@@ -106,46 +106,20 @@ void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionCo
   if (!profiled && !learned) return;
   thread_local std::vector<matchers::Match> matches;
   thread_local std::vector<matchers::Token> tokens;
-  thread_local std::string token_text;
-  const auto scan = [&](const known::KnownIndex& index, bool is_learned, const ScanBuffer& buffer) {
+  const auto scan = [&](const known::KnownIndex& index, std::size_t device, bool is_learned, const ScanBuffer& buffer) {
     matches.clear();
-    index.database().scan(buffer.bytes, matches);
-    if (!index.digest_database().empty() && !tokens.empty()) {
-      // Digest tokens, joined by newlines, in one scan; a match counts only if it is a whole
-      // token, and is moved back to the token's place in the buffer.
-      token_text.clear();
-      for (const auto& token : tokens) {
-        token_text.append(buffer.bytes.substr(token.begin, token.end - token.begin));
-        token_text.push_back('\n');
-      }
-      const std::size_t first = matches.size();
-      index.digest_database().scan(token_text, matches);
-      std::size_t kept = first;
-      std::size_t offset = 0;
-      std::size_t t = 0;
-      for (std::size_t i = first; i < matches.size(); ++i) {
-        const auto& pattern = index.pattern(matches[i].id);
-        const std::size_t end = matches[i].end;
-        while (t < tokens.size() && offset + (tokens[t].end - tokens[t].begin) < end) {
-          offset += tokens[t].end - tokens[t].begin + 1;
-          ++t;
-        }
-        if (t == tokens.size() || end != offset + (tokens[t].end - tokens[t].begin) ||
-            pattern.length != tokens[t].end - tokens[t].begin)
-          continue;
-        matches[kept] = matches[i];
-        matches[kept].end = static_cast<std::uint32_t>(tokens[t].end);
-        ++kept;
-      }
-      matches.resize(kept);
-    }
+    index.database(device).scan(buffer.bytes, matches);
+    for (const auto& token : tokens)
+      index.match_digest(buffer.bytes.substr(token.begin, token.end - token.begin), static_cast<std::uint32_t>(token.end),
+                         matches);
     if (!matches.empty()) report(index, is_learned, view, buffer, matches, context, out);
   };
+  const bool digests = (profiled && index_->has_digests()) || (learned && context.learned->has_digests());
   for (const ScanBuffer& buffer : view.buffers) {
     tokens.clear();
-    matchers::find_digest_tokens(buffer.bytes, tokens);
-    if (profiled) scan(*index_, false, buffer);
-    if (learned) scan(*context.learned, true, buffer);
+    if (digests) matchers::find_digest_tokens(buffer.bytes, tokens);
+    if (profiled) scan(*index_, context.device_index, false, buffer);
+    if (learned) scan(*context.learned, 0, true, buffer);
   }
 }
 
@@ -158,7 +132,7 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
   for (const matchers::Match& match : matches) {
     const known::PatternInfo& pattern = index.pattern(match.id);
     const known::IndexedValue& value = index.value(pattern.value);
-    if (!learned && value.device != context.device_index) continue;
+    if (!learned && value.device != context.device_index) continue;  // digests of every device share a table
     const std::size_t end = match.end;
     if (end < pattern.length) continue;
     const std::size_t begin = end - pattern.length;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "detectors/identifiers.hpp"
 
@@ -14,6 +15,15 @@ constexpr double metres_per_degree = 111320.0;
 bool wanted(const IndexOptions& options, IdentifierKind kind) {
   return options.kinds.empty() || std::find(options.kinds.begin(), options.kinds.end(), kind) != options.kinds.end();
 }
+
+// The first eight bytes (zero-padded), as one integer to sort and search by.
+std::uint64_t prefix_of(std::string_view text) {
+  std::uint64_t prefix = 0;
+  std::memcpy(&prefix, text.data(), std::min<std::size_t>(text.size(), sizeof prefix));
+  return prefix;
+}
+
+char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string format_fixed(double value, int decimals) {
   char buffer[64];
@@ -142,18 +152,52 @@ void KnownIndex::add_cell(std::uint32_t device, const CellId& cell) {
 }
 
 void KnownIndex::compile() {
-  std::vector<matchers::Literal> literals;
-  std::vector<matchers::Literal> digests;
-  literals.reserve(texts_.size());
-  for (std::uint32_t i = 0; i < texts_.size(); ++i)
-    (patterns_[i].whole_token ? digests : literals).push_back({texts_[i], caseless_[i], i});
-  database_ = matchers::Database::compile_literals(literals);
-  digest_database_ = matchers::Database::compile_literals(digests);
-  // The database holds its own copy of the patterns.
+  std::size_t devices = 0;
+  for (const auto& value : values_) devices = std::max<std::size_t>(devices, value.device + 1);
+  std::vector<std::vector<matchers::Literal>> literals(devices);
+  for (std::uint32_t i = 0; i < texts_.size(); ++i) {
+    if (!patterns_[i].whole_token) {
+      literals[values_[patterns_[i].value].device].push_back({texts_[i], caseless_[i], i});
+    } else {
+      if (caseless_[i])
+        for (char& c : texts_[i]) c = lower_char(c);
+      DigestTable& table = caseless_[i] ? caseless_digests_ : digests_;
+      if (texts_[i].size() < table.lengths.size()) table.lengths.set(texts_[i].size());
+      table.entries.push_back({prefix_of(texts_[i]), i, std::move(texts_[i])});
+    }
+  }
+  for (auto* table : {&digests_, &caseless_digests_})
+    std::sort(table->entries.begin(), table->entries.end(),
+              [](const Digest& a, const Digest& b) { return a.prefix < b.prefix; });
+  databases_.reserve(devices);
+  for (const auto& device_literals : literals) databases_.push_back(matchers::Database::compile_literals(device_literals));
+  // The databases hold their own copy of the patterns.
   texts_.clear();
   texts_.shrink_to_fit();
   caseless_.clear();
   caseless_.shrink_to_fit();
+}
+
+void KnownIndex::DigestTable::find(std::string_view text, std::uint32_t end, std::vector<matchers::Match>& out) const {
+  const std::uint64_t prefix = prefix_of(text);
+  auto it = std::lower_bound(entries.begin(), entries.end(), prefix,
+                             [](const Digest& entry, std::uint64_t key) { return entry.prefix < key; });
+  for (; it != entries.end() && it->prefix == prefix; ++it)
+    if (it->text == text) out.push_back({it->id, end});
+}
+
+void KnownIndex::match_digest(std::string_view token, std::uint32_t end, std::vector<matchers::Match>& out) const {
+  if (token.size() >= digests_.lengths.size()) return;
+  if (digests_.lengths.test(token.size())) digests_.find(token, end, out);
+  if (!caseless_digests_.lengths.test(token.size())) return;
+  char lowered[64] = {};
+  for (std::size_t i = 0; i < token.size(); ++i) lowered[i] = lower_char(token[i]);
+  caseless_digests_.find(std::string_view(lowered, token.size()), end, out);
+}
+
+const matchers::Database& KnownIndex::database(std::size_t device) const {
+  static const matchers::Database none;
+  return device < databases_.size() ? databases_[device] : none;
 }
 
 }  // namespace leakguard::known

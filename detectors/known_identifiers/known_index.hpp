@@ -1,10 +1,12 @@
-// The compiled form of every known value: one Hyperscan literal database over all forms of all
-// devices (built once per configuration), plus what each pattern means. Location and cell values
+// The compiled form of every known value: a Hyperscan literal database of each device's forms and
+// a lookup table of digests (built once per configuration), plus what each pattern means. Location and cell values
 // become literal prefixes and cell ids that the detector then checks numerically. Learned values
 // get a small index of their own, built when a value is learned.
 #pragma once
 
+#include <bitset>
 #include <cstdint>
+#include <utility>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,7 +34,7 @@ struct PatternInfo {
   Role role = Role::identifier;
   bool digit_boundary = false;
   bool hex_boundary = false;
-  bool whole_token = false;  // in digest_database(): must cover a whole digest token
+  bool whole_token = false;  // a digest: matched as a whole token (match_digest), not in database()
   FormFamily family = FormFamily::plain;
   std::uint8_t e7_digits = 0;  // E7 roles: digits of the whole number
   std::string_view variant;    // static strings from forms.cpp
@@ -62,10 +64,17 @@ class KnownIndex {
   static std::shared_ptr<const KnownIndex> from_values(const std::vector<std::pair<IdentifierKind, std::string>>& values,
                                                        const IndexOptions& options);
 
-  // Forms that can sit anywhere in text: scanned over every byte.
-  const matchers::Database& database() const { return database_; }
-  // Digests (MD5/SHA-1/SHA-256 as hex or base64): scanned over digest-shaped tokens only.
-  const matchers::Database& digest_database() const { return digest_database_; }
+  // Forms that can sit anywhere in text, scanned over every byte: one database per device. A
+  // request is only ever matched against its own client's values, and a scan over one device's
+  // forms (~120 literals) costs a fraction of one over every device's (6,000 with 50 profiles),
+  // which then drops 49/50 of what it found.
+  const matchers::Database& database(std::size_t device) const;
+  // Digests (MD5/SHA-1/SHA-256 as hex or base64) are only ever sent whole, as one digest-shaped
+  // token (matchers/digest_tokens.hpp): appends a match ending at `end` for every digest whose
+  // text is `token`. A lookup, not a scan: no Hyperscan compile for the 60% of the literals that
+  // digests are, and a few hundred instructions per token.
+  void match_digest(std::string_view token, std::uint32_t end, std::vector<matchers::Match>& out) const;
+  bool has_digests() const { return !digests_.entries.empty() || !caseless_digests_.entries.empty(); }
   const PatternInfo& pattern(std::uint32_t id) const { return patterns_[id]; }
   const IndexedValue& value(std::uint32_t index) const { return values_[index]; }
   std::size_t value_count() const { return values_.size(); }
@@ -83,8 +92,23 @@ class KnownIndex {
   std::vector<PatternInfo> patterns_;
   std::vector<std::string> texts_;
   std::vector<bool> caseless_;
-  matchers::Database database_;
-  matchers::Database digest_database_;
+  std::vector<matchers::Database> databases_;  // by device index
+  // Digest texts (lower-case when caseless) with their pattern ids, sorted by their first eight
+  // bytes: a binary search over integers, then one text compare (digests are random: the first
+  // eight bytes of a token almost never match a digest they do not begin). A table holds hex or
+  // base64 spellings, so most tokens have a length it lacks and skip it.
+  struct Digest {
+    std::uint64_t prefix = 0;
+    std::uint32_t id = 0;
+    std::string text;
+  };
+  struct DigestTable {
+    std::vector<Digest> entries;
+    std::bitset<65> lengths;  // digests are 22 to 64 characters
+    void find(std::string_view text, std::uint32_t end, std::vector<matchers::Match>& out) const;
+  };
+  DigestTable digests_;
+  DigestTable caseless_digests_;
   double radius_m_ = 150;
 };
 

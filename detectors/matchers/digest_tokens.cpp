@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace leakguard::matchers {
 namespace {
 
@@ -52,8 +56,9 @@ namespace {
 // Sixteen bytes at once (GCC/Clang vector extensions: SSE2 on x86-64, NEON on ARM), answered for
 // each aligned half: are all eight bytes base64/hex characters? A run of 22 or more always holds
 // such an aligned group of eight, and in ordinary traffic those groups are rare, so most of a
-// buffer costs one vector test per 16 bytes.
-using Bytes16 = std::uint8_t __attribute__((vector_size(16)));
+// buffer costs one vector test per 16 bytes. Signed lanes: SSE2 compares signed bytes in one
+// instruction (unsigned takes three), and bytes >= 0x80, negative, fall in no range.
+using Bytes16 = std::int8_t __attribute__((vector_size(16)));
 
 unsigned token_groups(const char* p) {
   Bytes16 v;
@@ -65,6 +70,39 @@ unsigned token_groups(const char* p) {
   std::memcpy(halves, &in, 16);
   return (halves[0] == ~std::uint64_t{0} ? 1u : 0u) | (halves[1] == ~std::uint64_t{0} ? 2u : 0u);
 }
+
+// The end of the run of token characters that starts at or before `end`, and the classes seen
+// in it (ORed into `seen`). Runs in traffic are long (paths, tokens, cookies): SSE2 looks at 16
+// bytes in ~30 instructions where the byte loop takes ~80.
+std::size_t run_end(const char* data, std::size_t end, std::size_t size, std::uint8_t& seen) {
+#if defined(__SSE2__)
+  const auto range = [](__m128i v, char low, char high) {
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(low - 1))),
+                         _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(high + 1))));
+  };
+  for (; end + 16 <= size; end += 16) {
+    // Bytes >= 0x80 compare as negative: in no range.
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + end));
+    const __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i hex = _mm_or_si128(range(v, '0', '9'), range(folded, 'a', 'f'));
+    const __m128i letter = range(folded, 'a', 'z');
+    const __m128i url = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    const __m128i standard = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+    const unsigned in =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(hex, letter), _mm_or_si128(url, standard))));
+    const unsigned length = static_cast<unsigned>(__builtin_ctz(~in | 0x10000u));
+    const unsigned mask = (1u << length) - 1;
+    if (static_cast<unsigned>(_mm_movemask_epi8(hex)) & mask) seen |= 1;
+    if (static_cast<unsigned>(_mm_movemask_epi8(_mm_andnot_si128(hex, letter))) & mask) seen |= 2;
+    if (static_cast<unsigned>(_mm_movemask_epi8(url)) & mask) seen |= 4;
+    if (static_cast<unsigned>(_mm_movemask_epi8(standard)) & mask) seen |= 8;
+    if (length < 16) return end + length;
+  }
+#endif
+  for (std::uint8_t c; end < size && (c = class_of(data[end])) != 0; ++end) seen |= c;
+  return end;
+}
+
 }  // namespace
 
 void find_digest_tokens(std::string_view bytes, std::vector<Token>& out) {
@@ -76,26 +114,25 @@ void find_digest_tokens(std::string_view bytes, std::vector<Token>& out) {
       if (!class_of(bytes[k])) return false;
     return true;
   };
-  for (std::size_t i = 0; i + 8 <= size; i += 8) {
-    if (i < done) continue;
-    if (i % 16 == 0 && i + 16 <= size) {
+  // i: the next 8-aligned group to test; a run of 22 or more holds one whole.
+  for (std::size_t i = 0; i + 8 <= size;) {
+    if (i + 16 <= size) {
       const unsigned groups = token_groups(data + i);
-      if (!(groups & 1)) {
-        if (!(groups & 2)) {
-          i += 8;  // neither half: skip both
-          continue;
-        }
-        i += 8;  // only the second half
+      if (!groups) {
+        i += 16;
+        continue;
       }
+      if (!(groups & 1)) i += 8;  // only the second half
     } else if (!group_ok(i)) {
+      i += 8;
       continue;
     }
     std::uint8_t seen = 0;
     std::size_t begin = i;
     while (begin > done && class_of(bytes[begin - 1])) --begin;
-    std::size_t end = begin;
-    while (end < size && class_of(bytes[end])) seen |= class_of(bytes[end++]);
+    const std::size_t end = run_end(data, begin, size, seen);
     done = end;
+    i = (end + 7) / 8 * 8;
     if (end - begin < shortest) continue;
     if (!(seen & 8)) {
       // Hex or URL-safe base64 only: the run is the token.

@@ -1,7 +1,7 @@
 // Digest-shaped tokens: a hash is sent whole, as one run of hex (32/40/64 characters for
-// MD5/SHA-1/SHA-256) or base64 (22/27/43 without padding). The known-identifier detector scans its
-// digest database over these tokens only, instead of matching thousands of random-looking
-// literals against every byte of every request.
+// MD5/SHA-1/SHA-256) or base64 (22/27/43 without padding). The known-identifier detector looks
+// these tokens up in its digest table, instead of matching thousands of random-looking literals
+// against every byte of every request.
 #pragma once
 
 #include <cstddef>

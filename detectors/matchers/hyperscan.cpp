@@ -21,16 +21,19 @@ struct ScratchDeleter {
 class ThreadScratch {
  public:
   hs_scratch_t* for_database(const hs_database_t* db, std::uint64_t serial) {
-    if (std::find(sized_for_.begin(), sized_for_.end(), serial) != sized_for_.end()) return scratch_.get();
+    const auto at = std::lower_bound(sized_for_.begin(), sized_for_.end(), serial);
+    if (at != sized_for_.end() && *at == serial) return scratch_.get();
     hs_scratch_t* raw = scratch_.release();
     if (hs_alloc_scratch(db, &raw) != HS_SUCCESS) {
       scratch_.reset(raw);
       return nullptr;
     }
     scratch_.reset(raw);
-    // Learned-value databases come and go; forgetting old serials only costs a re-check.
-    if (sized_for_.size() >= 64) sized_for_.clear();
-    sized_for_.push_back(serial);
+    // A configuration has a pair of databases per device, and learned-value databases come and
+    // go: keep many serials (sorted, for a binary search per scan); forgetting them only costs a
+    // re-check.
+    if (sized_for_.size() >= 4096) sized_for_.clear();
+    sized_for_.insert(std::lower_bound(sized_for_.begin(), sized_for_.end(), serial), serial);
     return scratch_.get();
   }
 
@@ -52,22 +55,11 @@ int on_match(unsigned int id, unsigned long long, unsigned long long to, unsigne
   auto& state = *static_cast<ScanState*>(context);
   auto& out = *state.out;
   const auto end = static_cast<std::uint32_t>(to);
-  if (state.limits->coalesce_runs && out.size() > state.start_size) {
-    // Hyperscan reports ends in order, but patterns interleave: look back a few records.
-    const std::size_t look = std::min<std::size_t>(4, out.size() - state.start_size);
-    for (std::size_t i = 1; i <= look; ++i) {
-      Match& previous = out[out.size() - i];
-      if (previous.id == id && previous.end + 1 == end) {
-        previous.end = end;
-        return 0;
-      }
-    }
-  }
   if (out.size() - state.start_size >= state.limits->max_matches) {
     state.truncated = true;
     return 1;  // stop the scan
   }
-  out.push_back(Match{id, end, end});
+  out.push_back(Match{id, end});
   return 0;
 }
 

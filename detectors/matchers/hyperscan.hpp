@@ -17,8 +17,7 @@ namespace leakguard::matchers {
 
 struct Match {
   std::uint32_t id = 0;
-  std::uint32_t end = 0;       // offset one past the last byte of the match
-  std::uint32_t first_end = 0;  // with coalescing: the first end of a run of consecutive ends
+  std::uint32_t end = 0;  // offset one past the last byte of the match
 };
 
 struct Literal {
@@ -34,9 +33,6 @@ struct Expression {
 };
 
 struct ScanLimits {
-  // A pattern that ends at consecutive offsets (a character-class repeat inside a long run) is
-  // reported once with its first and last end: one record per run instead of one per byte.
-  bool coalesce_runs = false;
   // A hostile body must not turn into an unbounded match list.
   std::size_t max_matches = 1 << 16;
 };

@@ -253,3 +253,51 @@ TEST_CASE("digest-shaped tokens: whole hex and base64 runs of digest lengths, an
     CHECK(found.size() == 3);  // not the 34-character run
   }
 }
+
+#include <random>
+
+#include "detectors/matchers/hyperscan.hpp"
+#include "detectors/matchers/separated_shapes.hpp"
+
+TEST_CASE("separated shapes: the same matches as the regular expressions they stand for") {
+  using leakguard::matchers::Shape;
+  using leakguard::matchers::ShapeMatch;
+  // The heuristics found these with Hyperscan before; the separator walk must report exactly the
+  // matches (overlapping ones too) Hyperscan reports for the expressions, in the same order.
+  constexpr leakguard::matchers::Expression expressions[] = {
+      {"[0-9]{2}-[0-9]{6}-[0-9]{6}-[0-9]", static_cast<std::uint32_t>(Shape::dashed_imei), false},
+      {"[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}", static_cast<std::uint32_t>(Shape::mac_colon), true},
+      {"[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}", static_cast<std::uint32_t>(Shape::mac_dash), true},
+      {"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", static_cast<std::uint32_t>(Shape::uuid), true},
+      {"[0-9]\\.[0-9]{3}", static_cast<std::uint32_t>(Shape::decimal), false},
+  };
+  const auto database = leakguard::matchers::Database::compile_expressions(expressions);
+  const auto compare = [&](const std::string& text) {
+    std::vector<leakguard::matchers::Match> expected;
+    REQUIRE(database.scan(text, expected));
+    std::vector<ShapeMatch> found;
+    REQUIRE(leakguard::matchers::find_separated_shapes(text, found));
+    CAPTURE(text);
+    REQUIRE(found.size() == expected.size());
+    const std::uint32_t lengths[] = {18, 17, 17, 36, 5};
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      CHECK(static_cast<std::uint32_t>(found[i].shape) == expected[i].id);
+      CHECK(found[i].end == expected[i].end);
+      CHECK(found[i].end - found[i].begin == lengths[expected[i].id]);
+    }
+  };
+  compare("imei=35-209900-176148-1&mac=AA:bb:cc:dd:ee:ff:00:11&m=aa-bb-cc-dd-ee-ff-00&lat=59.913868,10.752245&"
+          "gaid=38400000-8cf0-11bd-b23e-10b96e40000d-aaaa-bbbb-cccc-dddddddddddd&v=1.2.3.4567");
+  // Random text made of the pieces the shapes are made of, so that whole and broken shapes of
+  // every kind occur at every alignment of the vector walk.
+  std::mt19937 rng(5);
+  static constexpr const char* pieces[] = {"0", "7", "a", "F", "-", ":", ".", "x", " ", "12", "aB", "-12", ":ab",
+                                           "-3f", "3f2a", "123456", "1b2d4c8e", "-123456", "9.87"};
+  for (int round = 0; round < 5000; ++round) {
+    std::string text;
+    for (std::size_t n = rng() % 60; n > 0; --n) text += pieces[rng() % std::size(pieces)];
+    compare(text);
+  }
+  for (std::size_t pad = 0; pad < 40; ++pad)
+    compare(std::string(pad, 'z') + "00:1a:2b:3c:4d:5e 35-209900-176148-1 0.1234 " + std::string(pad % 7, '-'));
+}

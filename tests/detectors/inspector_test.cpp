@@ -14,15 +14,6 @@
 
 using namespace leakguard;
 
-namespace {
-std::string md5_hex(std::string_view text) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), out, &size, EVP_md5(), nullptr);
-  return decoders::hex_encode(std::string_view(reinterpret_cast<char*>(out), size));
-}
-}  // namespace
-
 TEST_CASE("with a profile, a leak is reported once, as known") {
   Inspector inspector(test::config_from(test::lab_phone_yaml));
   InspectionContext context;
@@ -44,7 +35,7 @@ TEST_CASE("learning: a heuristic value's hashed forms are caught from then on") 
   context.device = inspector.device("unprofiled");
   context.learned = &learned;
   const std::string imei = "866543041234560";
-  const auto hashed = test::make_request("GET", "/ad?u=" + md5_hex(imei));
+  const auto hashed = test::make_request("GET", "/ad?u=" + test::md5_hex(imei));
   CHECK(inspector.inspect_request(hashed, context).findings.empty());  // nothing known yet
 
   const auto first = inspector.inspect_request(test::make_request("GET", "/?imei=" + imei), context);
@@ -71,7 +62,7 @@ TEST_CASE("raw stream: an identifier split across reads is found once, at every 
   InspectionContext profiled;
   profiled.device = inspector.device("lab-phone-01");
   const std::string stream = std::string(700, 'x') + "\x02IMEI:353209091234567;IMSI:242016601234567\x03" + std::string(50, 'y') +
-                             "md5=" + md5_hex("353209091234567") + ";";
+                             "md5=" + test::md5_hex("353209091234567") + ";";
   for (const InspectionContext* context : {static_cast<const InspectionContext*>(&profiled), static_cast<const InspectionContext*>(nullptr)}) {
     const InspectionContext none;
     const InspectionContext& ctx = context ? *context : none;

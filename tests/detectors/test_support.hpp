@@ -10,10 +10,12 @@
 #include <vector>
 
 #include <brotli/encode.h>
+#include <openssl/evp.h>
 #include <doctest/doctest.h>
 #include <zlib.h>
 
 #include "config/config.hpp"
+#include "detectors/decoders/hex.hpp"
 #include "detectors/inspector.hpp"
 #include "proxy/http_codec.hpp"
 
@@ -103,6 +105,13 @@ inline std::string describe(const InspectionResult& result) {
            (f.form.empty() ? "" : " form=" + f.form) + "\n";
   for (const auto& a : result.anomalies) out += "anomaly " + a.anomaly + " " + a.encoding + "\n";
   return out;
+}
+
+inline std::string md5_hex(std::string_view text) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), out, &size, EVP_md5(), nullptr);
+  return decoders::hex_encode(std::string_view(reinterpret_cast<char*>(out), size));
 }
 
 inline std::string gzip(std::string_view data, int window_bits = 16 + MAX_WBITS) {
