@@ -7,16 +7,13 @@
 #include <brotli/decode.h>
 #include <zlib.h>
 
+#include "common/ascii.hpp"
+
 namespace leakguard::decoders {
 namespace {
 
 constexpr std::size_t chunk = 64 * 1024;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 struct ZStream {
   z_stream stream{};

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "common/ascii.hpp"
 #include "detectors/decoders/base64.hpp"
 #include "detectors/decoders/compression.hpp"
 #include "detectors/decoders/form.hpp"
@@ -15,12 +16,6 @@
 
 namespace leakguard {
 namespace {
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
 
 bool icontains(std::string_view haystack, std::string_view needle) {
   if (needle.size() > haystack.size()) return false;
