@@ -268,6 +268,7 @@ struct HttpStreamParser::Impl {
   std::size_t max_head_bytes;
   std::size_t head_bytes = 0;
   bool in_head = true;
+  bool in_message = false;  // between on_message_begin and on_message_complete
   bool in_trailers = false;
   bool paused = false;
   bool upgraded = false;
@@ -337,6 +338,7 @@ struct HttpStreamParser::Impl {
     owner.trailers_.clear();
     owner.status_code_ = 0;
     in_head = true;
+    in_message = true;
     in_trailers = false;
     head_bytes = 0;
     return 0;
@@ -379,6 +381,7 @@ struct HttpStreamParser::Impl {
   }
 
   int on_message_complete() {
+    in_message = false;
     if (parser.upgrade) {
       pending = Boundary::upgrade;
       return 0;  // llhttp itself stops with HPE_PAUSED_UPGRADE
@@ -483,6 +486,9 @@ HttpStreamParser::Step HttpStreamParser::parse(std::string_view input) {
 HttpStreamParser::Step HttpStreamParser::finish() {
   Step step;
   auto& impl = *impl_;
+  // Between messages the end of the stream is a clean end. (llhttp, paused at the end of the last
+  // message, would still call it "invalid EOF state".)
+  if (!impl.in_message) return step;
   if (impl.paused) {
     llhttp_resume(&impl.parser);
     impl.paused = false;

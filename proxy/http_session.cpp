@@ -488,6 +488,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
         flow_.bytes_from_upstream += n;
         if (!first_byte) first_byte = Clock::now();
       }
+      if (ec && n == 0 && closed_) co_return;  // we closed the upstream ourselves: the client is gone
       if (ec && n == 0) {
         at_eof = true;
         step = parser.finish();  // a response delimited by the end of the connection ends here

@@ -272,3 +272,18 @@ def test_graceful_shutdown_finishes_the_exchange_in_flight(leakguard_factory, or
     assert proxy.process.wait(timeout=10) == 0
     closes = [e for e in proxy.events("conn") if e.get("event") == "close"]
     assert closes, "the close event was flushed before exit"
+
+
+
+def test_a_keep_alive_connection_ending_after_its_responses_is_no_error(leakguard_factory, origin):
+    proxy = leakguard_factory()
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as client:
+            client.sendall(f"GET http://127.0.0.1:{origin.port}/ok HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.endswith(b"}"):
+                reply += client.recv(65536)
+        # The client leaves with every response received; the proxy then closes the upstream.
+    proxy.events("conn", wait_for=lambda e: len([c for c in e if c.get("event") == "close"]) >= 5)
+    proxy.events("http", wait_for=lambda e: len(e) >= 5)
+    assert proxy.events("error") == []

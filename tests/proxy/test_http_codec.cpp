@@ -390,3 +390,14 @@ TEST_CASE("responses with framing two readers could disagree on are errors, neve
   CHECK(parser.finish().boundary == Boundary::message_complete);
   CHECK_FALSE(parser.keep_alive());
 }
+
+TEST_CASE("the end of the stream right after a complete response is no error") {
+  // An origin closing an idle keep-alive connection, or the proxy closing it when the client left.
+  HttpStreamParser parser(HttpStreamParser::Direction::response, 8192);
+  parser.set_request_method("GET");
+  const auto step = parser.parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  REQUIRE(step.boundary == Boundary::message_complete);
+  const auto end = parser.finish();
+  CHECK(end.boundary != Boundary::error);
+  CHECK(parser.error() == HttpParseError::none);
+}
