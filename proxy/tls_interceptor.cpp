@@ -85,12 +85,16 @@ TlsInterceptor::TlsInterceptor(const TlsSettings& settings)
   SSL_CTX_set_alpn_select_cb(server, select_http11, nullptr);
   // One ticket per handshake instead of OpenSSL's two: a phone resumes with one.
   SSL_CTX_set_num_tickets(server, 1);
+  // Records come through Asio's memory BIO: read ahead, OpenSSL takes all that is buffered in one
+  // read instead of a record header, then its body.
+  SSL_CTX_set_read_ahead(server, 1);
 
   // Towards the origin: TLS 1.2+, the whole chain verified against tls.upstream_ca, the name
   // checked per connection (prepare_client). Never a fallback to an unverified connection.
   SSL_CTX* client = client_.native_handle();
   if (SSL_CTX_set_min_proto_version(client, TLS1_2_VERSION) != 1) fail("cannot set the TLS version floor");
   SSL_CTX_set_options(client, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_read_ahead(client, 1);
   if (SSL_CTX_set_alpn_protos(client, http11_alpn, sizeof http11_alpn) != 0) fail("cannot set ALPN");
   std::error_code fs_error;
   const bool is_directory = std::filesystem::is_directory(settings.upstream_ca, fs_error);
