@@ -3,6 +3,7 @@
 // as they travel on the wire (a gzip body counts compressed). See bench/RESULTS.md.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <random>
 #include <string>
 
@@ -196,6 +197,24 @@ void BM_PlainTextBody(benchmark::State& state) {
   run_request(state, request, true);
 }
 
+// A form POST of about state.range(0) bytes with a distinct key per field (as
+// bench/http_proxy_bench.sh BODY_BYTES sends): per-field cost, with keys that repeat only across
+// requests.
+void BM_FormBody(benchmark::State& state) {
+  HttpRequest request = plain_request();
+  request.head.method = "POST";
+  request.head.target = "/api/v2/form";
+  request.head.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  const auto size = static_cast<std::size_t>(state.range(0));
+  for (int i = 0; request.body.size() < size; ++i) {
+    if (!request.body.empty()) request.body += '&';
+    char pair[48];
+    std::snprintf(pair, sizeof pair, "field%d=value-%08d", i, i * 7919);
+    request.body += pair;
+  }
+  run_request(state, request, true);
+}
+
 HttpRequest json_request(std::size_t items, bool compressed) {
   HttpRequest request = plain_request();
   request.head.method = "POST";
@@ -266,6 +285,7 @@ BENCHMARK(BM_PlainRequestWithLeak);
 BENCHMARK(BM_JsonBody)->Arg(16)->Arg(256);
 BENCHMARK(BM_GzipJsonBody)->Arg(16)->Arg(256);
 BENCHMARK(BM_PlainTextBody)->Arg(16 << 10)->Arg(256 << 10);
+BENCHMARK(BM_FormBody)->Arg(4 << 10);
 BENCHMARK(BM_RawStream)->Args({4096, 0})->Args({65536, 0})->Args({4096, 1})->Args({65536, 1});
 BENCHMARK(BM_InspectorBuild)->Unit(benchmark::kMillisecond)->Iterations(3);
 

@@ -1,21 +1,52 @@
 #include "detectors/key_context.hpp"
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace leakguard {
 namespace {
 
-bool contains(std::string_view k, std::string_view part) { return k.find(part) != std::string_view::npos; }
-bool ends(std::string_view k, std::string_view part) { return k.size() >= part.size() && k.substr(k.size() - part.size()) == part; }
-bool starts(std::string_view k, std::string_view part) { return k.substr(0, part.size()) == part; }
-bool is_one_of(std::string_view k, std::initializer_list<std::string_view> list) {
-  for (const auto item : list)
+// A key name's letters and digits as a set (bit per a-z, one bit for all digits). A pattern whose
+// set is not inside the key's cannot occur in it: most keys ("field12", "session") are then
+// rejected by one AND per pattern instead of a substring search (forms with hundreds of distinct
+// keys made these searches a quarter of the inspection).
+constexpr std::uint32_t char_set(std::string_view text) {
+  std::uint32_t set = 0;
+  for (const char c : text) {
+    if (c >= 'a' && c <= 'z') set |= 1u << (c - 'a');
+    else if (c >= '0' && c <= '9') set |= 1u << 26;
+  }
+  return set;
+}
+
+struct Part {
+  std::string_view text;
+  std::uint32_t set;
+  template <std::size_t N>
+  consteval Part(const char (&literal)[N]) : text(literal, N - 1), set(char_set(std::string_view(literal, N - 1))) {}
+};
+
+struct Key {
+  std::string_view text;
+  std::uint32_t set;
+  bool may_hold(const Part& part) const { return (part.set & ~set) == 0 && part.text.size() <= text.size(); }
+};
+
+bool contains(const Key& k, const Part& part) { return k.may_hold(part) && k.text.find(part.text) != std::string_view::npos; }
+bool ends(const Key& k, const Part& part) {
+  return k.may_hold(part) && k.text.substr(k.text.size() - part.text.size()) == part.text;
+}
+bool starts(const Key& k, const Part& part) { return k.may_hold(part) && k.text.substr(0, part.text.size()) == part.text; }
+bool operator==(const Key& k, const Part& part) { return k.set == part.set && k.text == part.text; }
+bool is_one_of(const Key& k, std::initializer_list<Part> list) {
+  for (const auto& item : list)
     if (k == item) return true;
   return false;
 }
 
-KeyClass classify_normalized(std::string_view k) {
+KeyClass classify_normalized(std::string_view text) {
+  const Key k{text, char_set(text)};
   KeyClass c = key_none;
   if (contains(k, "imei")) c |= key_imei;
   if (contains(k, "imsi") || contains(k, "subscriberid")) c |= key_imsi;
@@ -75,10 +106,10 @@ KeyClass classify_key(std::string_view key) {
     KeyClass value = 0;
     bool used = false;
   };
-  thread_local std::array<Slot, 256> cache{};
+  thread_local std::array<Slot, 1024> cache{};
   std::uint32_t hash = 2166136261u;
   for (std::size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<unsigned char>(buffer[i])) * 16777619u;
-  Slot& slot = cache[hash & 255];
+  Slot& slot = cache[hash & 1023];
   if (slot.used && slot.size == size && std::memcmp(slot.key.data(), buffer.data(), size) == 0) return slot.value;
   const KeyClass value = classify_normalized(std::string_view(buffer.data(), size));
   std::memcpy(slot.key.data(), buffer.data(), size);
