@@ -111,13 +111,18 @@ awaitable<void> Session::handle_connect(const HttpRequestHead& head) {
     co_return;
   }
   flow_.dst_host = host;
+  // The name is resolved and dialled next: judge it first.
+  if (const auto blocked = inspect_name(host, "connect.host")) {
+    co_await send_error_response(403, "leakguard blocked this request", blocked->reason, head.method);
+    co_return;
+  }
   const auto result = co_await connect_upstream(host, port);
   if (result != ConnectResult::ok) {
     const int status = result == ConnectResult::timeout ? 504 : result == ConnectResult::loop ? 508 : 502;
     emit_error(result == ConnectResult::timeout  ? "upstream_timeout"
                : result == ConnectResult::loop   ? "loop"
                                                  : "upstream_unreachable",
-               "CONNECT " + head.target, status);
+               mask_occurrences("CONNECT " + head.target, flow_.secrets()), status);
     co_await send_error_response(status, status_text(status), head.target);
     co_return;
   }

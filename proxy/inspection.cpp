@@ -109,30 +109,31 @@ void Session::emit_policy_block(const ExchangeVerdict& verdict, std::string_view
   context_.events().emit(std::move(event));
 }
 
-bool Session::inspect_server_name() {
-  // The server name of a ClientHello travels in clear whether TLS is intercepted or passed
-  // through: an identifier in it (a device id as a subdomain) is a leak like any other, judged
-  // before the hello goes anywhere. It is scanned as raw text, and its findings say where.
-  if (flow_.sni.empty()) return true;
+std::optional<ExchangeVerdict> Session::inspect_name(std::string_view name, std::string_view where) {
+  // A host name a client sends in clear (the ClientHello's server name, a CONNECT target) goes to
+  // resolvers and middleboxes whatever happens to the rest: an identifier in it (a device id as a
+  // subdomain) is a leak like any other, judged before the name is used. It is scanned as raw
+  // text, and its findings say where.
+  if (name.empty()) return std::nullopt;
   InspectionResult result;
   auto scanner = snapshot_->inspector->raw_stream_scanner();
   const auto context = inspection_context();
-  scanner.feed(flow_.sni, context, result);
+  scanner.feed(name, context, result);
   scanner.finish(context, result);
-  if (result.empty()) return true;
+  if (result.empty()) return std::nullopt;
   for (auto& finding : result.findings) {
-    finding.where = "tls.sni";
-    finding.locations.clear();  // offsets into the server name: nothing a redaction could use
+    finding.where = where;
+    finding.locations.clear();  // offsets into the name: nothing a redaction could use
   }
-  for (auto& anomaly : result.anomalies) anomaly.where = "tls.sni";
+  for (auto& anomaly : result.anomalies) anomaly.where = where;
   auto verdict = decide_exchange(*config_, facts(), result.findings);
-  // A server name cannot be redacted (the origin's certificate names it): what is not blocked is logged.
+  // A name cannot be redacted (the origin's certificate and DNS name it): what is not blocked is logged.
   for (auto& action : verdict.finding_actions)
     if (action == "redacted") action = "logged";
   emit_findings(result, verdict, "", "");
-  if (verdict.outcome != ExchangeVerdict::Outcome::block) return true;
+  if (verdict.outcome != ExchangeVerdict::Outcome::block) return std::nullopt;
   emit_policy_block(verdict, "", "");
-  return false;
+  return verdict;
 }
 
 awaitable<bool> Session::inspect_first_raw_window() {

@@ -96,8 +96,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<ExchangeVerdict> forbidden_destination() const;
   // Raw TCP: the first window is judged before anything is forwarded when policy may block.
   asio::awaitable<bool> inspect_first_raw_window();
-  // TLS: findings in the ClientHello's server name; false when policy blocks the connection.
-  bool inspect_server_name();
+  // Findings in a host name sent in clear (TLS server name, CONNECT target), with `where` set; the
+  // block verdict (its policy event already emitted) when policy blocks the connection.
+  std::optional<ExchangeVerdict> inspect_name(std::string_view name, std::string_view where);
   // A client->upstream chunk of a raw stream; false when policy says to cut the connection.
   bool inspect_raw_chunk(std::string_view bytes, bool end_of_stream);
   void touch() { last_activity_ = Clock::now(); }

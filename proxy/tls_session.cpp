@@ -113,7 +113,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
   if (parsed.status == ClientHelloStatus::ok && hello.has_server_name()) {
     flow_.sni = hello.server_name;
     if (flow_.dst_host.empty()) flow_.dst_host = hello.server_name;
-    if (!inspect_server_name()) co_return;  // blocked: not a byte of the hello went anywhere
+    if (inspect_name(flow_.sni, "tls.sni")) co_return;  // blocked: not a byte of the hello went anywhere
   }
   const std::string name =
       hello.has_server_name() ? normalize_host(hello.server_name) : unmap_v4(destination.address()).to_string();

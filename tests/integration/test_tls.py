@@ -434,3 +434,27 @@ def test_a_server_name_without_identifiers_gives_no_finding(intercepting, https_
     assert got.returncode == 0, got.stderr
     proxy.events("http", wait_for=lambda e: e)
     assert proxy.events("finding") == []
+
+
+def connect_to(proxy, authority):
+    with socket.create_connection((proxy.host, proxy.port), timeout=10) as client:
+        client.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = client.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        return reply
+
+
+def test_an_identifier_in_a_connect_host_is_blocked_before_it_is_resolved(intercepting):
+    proxy = intercepting(mode="block", devices=LAB_PHONE)
+    reply = connect_to(proxy, f"{IMEI}.activation.invalid:443")
+    assert reply.startswith(b"HTTP/1.1 403 ")
+    [finding] = proxy.events("finding", wait_for=lambda e: e)
+    assert finding["where"] == "connect.host" and finding["action"] == "blocked"
+    assert proxy.events("error") == []  # no connection was attempted, so none failed
+    proxy.events("conn", wait_for=lambda e: any(c.get("event") == "close" for c in e))
+    assert IMEI not in proxy.events_path.read_text()
+
