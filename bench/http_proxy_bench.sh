@@ -67,27 +67,11 @@ head -c "$FILE_BYTES" /dev/zero | tr '\0' 'a' > "$tmp/nginx/www/file"
 # The worker drops to an unprivileged user when started as root: let it read the file.
 chmod -R a+rX "$tmp"
 nginx_port=$(free_port)
-cat > "$tmp/nginx/nginx.conf" << EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
-  sendfile on;
-  tcp_nodelay on;
-$(nginx_temp_paths)
-  default_type application/octet-stream;
-  server {
+write_nginx_conf "  sendfile on;" "  server {
     listen 127.0.0.1:$nginx_port;
     root $tmp/nginx/www;
-    location = /post { return 200 "ok\n"; }
-  }
-}
-EOF
+    location = /post { return 200 \"ok\\n\"; }
+  }"
 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
 nginx_pid=$!
 wait_for_port "$nginx_port"

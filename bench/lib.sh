@@ -20,13 +20,28 @@ cpu_ticks() {  # utime + stime of a process (all its threads), in clock ticks
   awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# The nginx.conf lines that keep every nginx temp path inside the benchmark's temp dir.
-nginx_temp_paths() {
-  cat << EOF2
+# Writes $tmp/nginx/nginx.conf: one worker, no access log, long keep-alive, every temp path inside
+# the benchmark's temp dir. $1: extra http-level lines, $2: the server block.
+write_nginx_conf() {
+  cat > "$tmp/nginx/nginx.conf" << EOF2
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  tcp_nodelay on;
+$1
   client_body_temp_path $tmp/nginx/body;
   proxy_temp_path $tmp/nginx/proxy;
   fastcgi_temp_path $tmp/nginx/fastcgi;
   uwsgi_temp_path $tmp/nginx/uwsgi;
   scgi_temp_path $tmp/nginx/scgi;
+  default_type application/octet-stream;
+$2
+}
 EOF2
 }

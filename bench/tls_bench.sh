@@ -88,29 +88,14 @@ head -c "$FILE_BYTES" /dev/zero | tr '\0' 'a' > "$tmp/nginx/www/file"
 chmod a+x "$tmp"
 chmod -R a+rX "$tmp/nginx"
 nginx_port=$(free_port)
-cat > "$tmp/nginx/nginx.conf" << EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
-  tcp_nodelay on;
-$(nginx_temp_paths)
-  default_type application/octet-stream;
-  server {
+write_nginx_conf "" "  server {
     listen 127.0.0.1:$nginx_port ssl;
     ssl_certificate $tmp/pki/origin.pem;
     ssl_certificate_key $tmp/pki/origin.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_tickets $ORIGIN_TICKETS;
     root $tmp/nginx/www;
-  }
-}
-EOF
+  }"
 pin_load=()
 pin_proxy=()
 proxy_workers=0
