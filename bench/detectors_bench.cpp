@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "detectors/inspector.hpp"
+#include "tests/support/inputs.hpp"
 
 namespace {
 
@@ -122,20 +123,6 @@ std::string json_body(std::size_t items) {
   return body;
 }
 
-std::string gzip(const std::string& data) {
-  z_stream stream{};
-  deflateInit2(&stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, data.size()) + 32, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
-
 void run_request(benchmark::State& state, const HttpRequest& request, bool profiled) {
   Fixture& f = fixture();
   InspectionContext context = f.context;
@@ -174,13 +161,19 @@ void BM_PlainRequestWithLeak(benchmark::State& state) {
   run_request(state, request, true);
 }
 
+// The plain request's head as a POST of `content_type` to `target`; the caller adds the body.
+HttpRequest post_request(std::string target, std::string content_type) {
+  HttpRequest request = plain_request();
+  request.head.method = "POST";
+  request.head.target = std::move(target);
+  request.head.headers.push_back({"Content-Type", std::move(content_type)});
+  return request;
+}
+
 // Plain traffic where the body dominates: a text/plain upload (an app's log) of state.range(0)
 // bytes, after the same head.
 void BM_PlainTextBody(benchmark::State& state) {
-  HttpRequest request = plain_request();
-  request.head.method = "POST";
-  request.head.target = "/api/v2/logs";
-  request.head.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
+  HttpRequest request = post_request("/api/v2/logs", "text/plain; charset=utf-8");
   std::mt19937_64 rng(11);
   static const char* const words[] = {"sync", "started", "finished", "in", "ms", "view", "feed", "cache", "hit", "miss",
                                       "network", "wifi", "ok", "retry", "user", "opened", "article", "scroll", "depth"};
@@ -201,10 +194,7 @@ void BM_PlainTextBody(benchmark::State& state) {
 // bench/http_proxy_bench.sh BODY_BYTES sends): per-field cost, with keys that repeat only across
 // requests.
 void BM_FormBody(benchmark::State& state) {
-  HttpRequest request = plain_request();
-  request.head.method = "POST";
-  request.head.target = "/api/v2/form";
-  request.head.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  HttpRequest request = post_request("/api/v2/form", "application/x-www-form-urlencoded");
   const auto size = static_cast<std::size_t>(state.range(0));
   for (int i = 0; request.body.size() < size; ++i) {
     if (!request.body.empty()) request.body += '&';
@@ -216,13 +206,10 @@ void BM_FormBody(benchmark::State& state) {
 }
 
 HttpRequest json_request(std::size_t items, bool compressed) {
-  HttpRequest request = plain_request();
-  request.head.method = "POST";
-  request.head.target = "/api/v2/events";
-  request.head.headers.push_back({"Content-Type", "application/json"});
+  HttpRequest request = post_request("/api/v2/events", "application/json");
   request.body = json_body(items);
   if (compressed) {
-    request.body = gzip(request.body);
+    request.body = test::gzip(request.body, 16 + MAX_WBITS, 6);
     request.head.headers.push_back({"Content-Encoding", "gzip"});
   }
   return request;

@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "detectors/inspector.hpp"
+#include "tests/support/inputs.hpp"
 
 namespace leakguard::fuzz {
 
@@ -20,22 +21,7 @@ inline DecodeLimits limits() {
 }
 
 inline const Inspector& inspector() {
-  static const Inspector instance(load_config_text(R"(devices:
-  - name: lab-phone-01
-    match: { ip: 10.42.0.11 }
-    identifiers:
-      imei: "353209091234567"
-      imsi: "242016601234567"
-      iccid: "8947016601234567890"
-      msisdn: "+4791234567"
-      serial: "B2NGAA8831702345"
-      mac: "a4:50:46:12:34:56"
-      android_id: "9774d56d682e549c"
-      gaid: "38400000-8cf0-11bd-b23e-10b96e40000d"
-      email: "kari.nordmann@example.no"
-      location: { lat: 59.913868, lon: 10.752245 }
-      cell: { mcc: 242, mnc: 1, lac: 1234, cid: 56789 }
-)", "fuzz.yaml"), limits());
+  static const Inspector instance(load_config_text(test::lab_phone_yaml, "fuzz.yaml"), limits());
   return instance;
 }
 

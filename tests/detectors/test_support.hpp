@@ -1,5 +1,6 @@
 // Shared helpers for the detector tests: configurations from YAML text, requests from raw bytes
-// (through the real HTTP codec), a `scan`-like driver, and compression for building inputs.
+// (through the real HTTP codec), a `scan`-like driver, and compression for building inputs
+// (the lab phone and gzip, which the fuzz targets and benchmarks use too, are in tests/support/).
 #pragma once
 
 #include <algorithm>
@@ -15,29 +16,12 @@
 #include <zlib.h>
 
 #include "config/config.hpp"
+#include "tests/support/inputs.hpp"
 #include "detectors/decoders/hex.hpp"
 #include "detectors/inspector.hpp"
 #include "proxy/http_codec.hpp"
 
 namespace leakguard::test {
-
-// The shared corpus phone, as design.md shows it.
-inline const char* const lab_phone_yaml = R"(devices:
-  - name: lab-phone-01
-    match: { ip: 10.42.0.11 }
-    identifiers:
-      imei: "353209091234567"
-      imsi: "242016601234567"
-      iccid: "8947016601234567890"
-      msisdn: "+4791234567"
-      serial: "B2NGAA8831702345"
-      mac: "a4:50:46:12:34:56"
-      android_id: "9774d56d682e549c"
-      gaid: "38400000-8cf0-11bd-b23e-10b96e40000d"
-      email: "kari.nordmann@example.no"
-      location: { lat: 59.913868, lon: 10.752245 }
-      cell: { mcc: 242, mnc: 1, lac: 1234, cid: 56789 }
-)";
 
 inline ConfigSnapshot config_from(const std::string& yaml) { return load_config_text(yaml, "test.yaml"); }
 
@@ -112,20 +96,6 @@ inline std::string md5_hex(std::string_view text) {
   unsigned int size = 0;
   EVP_Digest(text.data(), text.size(), out, &size, EVP_md5(), nullptr);
   return decoders::hex_encode(std::string_view(reinterpret_cast<char*>(out), size));
-}
-
-inline std::string gzip(std::string_view data, int window_bits = 16 + MAX_WBITS) {
-  z_stream stream{};
-  deflateInit2(&stream, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, data.size()) + 32, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
 }
 
 inline std::string brotli(std::string_view data) {
