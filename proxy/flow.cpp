@@ -59,7 +59,8 @@ Json Flow::event(std::string_view type, const std::vector<std::string>& secrets)
 std::string_view Flow::serialized_fields(const std::vector<std::string>& secrets) const {
   const auto serialize = [this, &secrets](std::string& out) {
     out = fields(secrets).dump(-1, ' ', false, Json::error_handler_t::replace);
-    out = out.substr(1, out.size() - 2);  // the pairs without the object's braces
+    out.pop_back();  // the pairs without the object's braces
+    out.erase(0, 1);
   };
   if (!secrets.empty()) {
     serialize(uncached_);

@@ -580,8 +580,9 @@ std::string serialize_request_head(const HttpRequestHead& head, const UpstreamRe
   const auto dropped = [&](const HttpHeader& h) {
     return (explicit_proxying && iequals(h.name, "proxy-connection")) || (rewrite.drop_expect && iequals(h.name, "expect"));
   };
-  const bool has_host =
-      std::any_of(head.headers.begin(), head.headers.end(), [](const HttpHeader& h) { return iequals(h.name, "host"); });
+  // Only an explicit proxy's rewrite needs to know (a second pass over the headers otherwise).
+  const bool has_host = explicit_proxying && std::any_of(head.headers.begin(), head.headers.end(),
+                                                         [](const HttpHeader& h) { return iequals(h.name, "host"); });
 
   std::string out;
   std::size_t size = head.method.size() + target.size() + rewrite.host.size() + 24;
