@@ -43,6 +43,10 @@ bool looks_like_base64(std::string_view text, std::size_t min_chars) {
       continue;
     }
     if (padding) return false;  // data after padding
+    // The first character is the top six bits of the first byte: '+', '/', '-' or '_' (62, 63)
+    // make it 0xF8 or above, which begins no ASCII or UTF-8 text and no gzip stream, the only
+    // decoded bytes worth keeping. (A path, "/api/v2/feed", is the common case.)
+    if (significant == 0 && v >= 64) return false;
     if (v == 64) standard = true;
     if (v == 65) url = true;
     if (ch >= 'a' && ch <= 'z') lower = true;

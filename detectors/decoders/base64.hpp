@@ -10,8 +10,8 @@
 
 namespace leakguard::decoders {
 
-// True when `text` could be one base64 blob of at least `min_chars` significant characters: one
-// alphabet only, padding only at the end, line breaks allowed.
+// True when `text` could be one base64 blob of text (or gzip) of at least `min_chars` significant
+// characters: one alphabet only, padding only at the end, line breaks allowed, both letter cases.
 bool looks_like_base64(std::string_view text, std::size_t min_chars = 16);
 // True when `text` holds a byte that is in neither alphabet (nor padding or a line break): then
 // it is no base64 and no hex either. Stops at the first such byte.

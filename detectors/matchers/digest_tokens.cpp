@@ -134,15 +134,12 @@ void find_digest_tokens(std::string_view bytes, std::vector<Token>& out) {
     done = end;
     i = (end + 7) / 8 * 8;
     if (end - begin < shortest) continue;
-    if (!(seen & 8)) {
-      // Hex or URL-safe base64 only: the run is the token.
-      if (digest_shape(end - begin, seen & 3)) out.push_back({begin, end});
-    } else if (!(seen & 4)) {
-      // '+' or '/': one standard base64 token, or hex / URL-safe tokens between slashes.
-      if (digest_shape(end - begin, seen & 3) && !(end - begin == 32 || end - begin == 40 || end - begin == 64))
-        out.push_back({begin, end});
-      split(bytes, begin, end, 8, out);
+    if (!(seen & 12)) {
+      // Letters and digits only: the run is a token of both alphabets, reported once.
+      if (digest_shape(end - begin, seen)) out.push_back({begin, end});
     } else {
+      // The runs of each alphabet: a hash before "-gzip" is a standard-alphabet run, the hex
+      // between two slashes a URL-safe one.
       split(bytes, begin, end, 8, out);
       split(bytes, begin, end, 4, out);
     }

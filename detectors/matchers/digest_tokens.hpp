@@ -15,7 +15,8 @@ struct Token {
   std::size_t end = 0;
 };
 
-// Appends every maximal run of [A-Za-z0-9_-] or of [A-Za-z0-9+/] whose length is a digest length.
+// Appends every maximal run of [A-Za-z0-9_-] (URL-safe base64) or of [A-Za-z0-9+/] (standard) whose
+// length is a digest length (32, 40, 64 if all hex; 22, 27, 43); a run of both alphabets once.
 void find_digest_tokens(std::string_view bytes, std::vector<Token>& out);
 
 }  // namespace leakguard::matchers

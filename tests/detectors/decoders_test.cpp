@@ -3,6 +3,11 @@
 // the request decoder's view (where, encoding chain, nesting).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <random>
+#include <set>
+
 #include "detectors/decoders/base64.hpp"
 #include "detectors/decoders/compression.hpp"
 #include "detectors/decoders/form.hpp"
@@ -54,6 +59,12 @@ TEST_CASE("base64: standard and URL-safe, padded or not, wrapped at 76 columns")
   CHECK_FALSE(base64_decode("abcdefgh", out, 3));  // output bound
   CHECK_FALSE(looks_like_base64("1234567890123456789"));  // digits are not base64 text
   CHECK_FALSE(looks_like_base64("hello world this is text"));
+  // A leading '/' or '+' (or '-', '_') encodes a first byte of 0xF8 or more: never text.
+  CHECK_FALSE(looks_like_base64("/api/v2/feed/items"));
+  CHECK_FALSE(looks_like_base64("_xY3kLmNoPqRsTuVw"));
+  CHECK(looks_like_base64("aGVsbG8gd29ybGQgdGhpcyBpcyB0ZXh0"));  // "hello world this is text"
+  for (int first = 0x20; first < 0x7f; ++first)  // base64 of text never starts with one of them
+    CHECK(looks_like_base64(base64_encode(std::string(1, static_cast<char>(first)) + "ello World 123")));
 }
 
 TEST_CASE("hex of ASCII") {
@@ -254,7 +265,47 @@ TEST_CASE("digest-shaped tokens: whole hex and base64 runs of digest lengths, an
   }
 }
 
-#include <random>
+TEST_CASE("digest-shaped tokens: the maximal runs of each base64 alphabet, checked against a byte walk") {
+  using leakguard::matchers::Token;
+  // The definition, one byte at a time: runs of [A-Za-z0-9_-] and runs of [A-Za-z0-9+/].
+  const auto reference = [](const std::string& text) {
+    const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    std::set<std::pair<std::size_t, std::size_t>> tokens;
+    for (const std::string extra : {"_-", "+/"}) {
+      std::size_t start = 0;
+      for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i < text.size() && (alnum(text[i]) || extra.find(text[i]) != std::string::npos)) continue;
+        const std::size_t n = i - start;
+        const bool all_hex = std::all_of(text.begin() + static_cast<long>(start), text.begin() + static_cast<long>(i), hex);
+        if (((n == 32 || n == 40 || n == 64) && all_hex) || n == 22 || n == 27 || n == 43) tokens.insert({start, i});
+        start = i + 1;
+      }
+    }
+    return tokens;
+  };
+  // Pieces that make runs of every length, alphabet and mix at every alignment of the 64-bit walk.
+  std::mt19937 rng(9);
+  static constexpr const char* pieces[] = {"a", "0", "f", "Z", "q", "-", "_", "+", "/", " ", "=", "&", ".",
+                                           "0123456789abcdef", "bddd39b3cfca46dbae3b9450283f5917", "vd05s8/KRtuuO5RQKD9ZFw",
+                                           "\xff", "\x80"};
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    const std::size_t length = rng() % 300;
+    while (text.size() < length) {
+      const std::size_t piece = rng() % std::size(pieces);
+      // Long runs need many token pieces in a row: weight the hex and base64 pieces.
+      text += pieces[rng() % 3 == 0 ? piece : 13 + rng() % 3];
+      if (rng() % 8 == 0) text += pieces[rng() % 13];
+    }
+    std::vector<Token> tokens;
+    leakguard::matchers::find_digest_tokens(text, tokens);
+    std::set<std::pair<std::size_t, std::size_t>> found;
+    for (const Token& token : tokens) CHECK(found.insert({token.begin, token.end}).second);  // each once
+    CAPTURE(text);
+    CHECK(found == reference(text));
+  }
+}
 
 #include "detectors/matchers/hyperscan.hpp"
 #include "detectors/matchers/separated_shapes.hpp"

@@ -124,3 +124,20 @@ TEST_CASE("fast paths: a profiled device's hashed value in an arbitrary header; 
     CHECK(result.findings.size() == 1);
   }
 }
+
+TEST_CASE("fast paths: a hashed value glued to other token characters by '-' or '_' is still a token") {
+  // An ETag "<md5>-gzip" or a key "<sha1>_v2": the hash is a whole run of the standard base64
+  // alphabet, which '-' and '_' are not part of. (The digest finder once saw only the URL-safe
+  // run around it.)
+  const Inspector inspector(test::config_from(test::lab_phone_yaml));
+  InspectionContext context;
+  context.device = inspector.device("lab-phone-01");
+  REQUIRE(context.device);
+  const std::string imei = context.device->values.at(IdentifierKind::imei).front();
+  for (const std::string& value : {"W/\"" + test::md5_hex(imei) + "-gzip\"", "k_" + test::md5_hex(imei) + "_v2"}) {
+    CAPTURE(value);
+    const InspectionResult result = inspector.inspect_request(app_request("/q", {{"If-None-Match", value}}), context);
+    CAPTURE(test::describe(result));
+    CHECK(test::find(result, IdentifierKind::imei, "md5", "header:if-none-match"));
+  }
+}
