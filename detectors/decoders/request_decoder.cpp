@@ -10,6 +10,7 @@
 #include "detectors/decoders/form.hpp"
 #include "detectors/decoders/hex.hpp"
 #include "detectors/decoders/json.hpp"
+#include "detectors/decoders/jwt.hpp"
 #include "detectors/decoders/multipart.hpp"
 #include "detectors/decoders/url.hpp"
 #include "detectors/decoders/xml.hpp"
@@ -95,6 +96,7 @@ bool plain_value(std::string_view value) {
   if (text.size() < 2) return true;
   const char first = text.front();
   if (first == '{' || first == '[' || first == '<' || first == '\xEF') return false;  // JSON, XML (BOM)
+  if (decoders::jwt_parts(text)) return false;  // "Bearer eyJ...": a space and dots, yet decodable
   // Hex and base64 need 16 bytes. Ids, UUIDs and hashes: hex (with dashes) is decoded only when
   // it is hex of text. Anything else needs all its bytes in the base64 alphabet. (Hex digits and
   // dashes are in it: one full pass at most, and ordinary text stops at its first letter.)
@@ -385,6 +387,7 @@ RequestDecoder::Shape RequestDecoder::sniff(std::string_view bytes, bool whole_b
   if (decoders::looks_like_json(text)) return Shape::json;
   if (decoders::looks_like_xml(text)) return Shape::xml;
   if (decoders::looks_like_gzip(bytes)) return Shape::gzip;
+  if (decoders::jwt_parts(text)) return Shape::jwt;
   if (text.size() >= 16) {
     if (decoders::looks_like_hex_text(text, 16)) return Shape::hex;
     if (!hex_and_dashes(text) && decoders::looks_like_base64(text, 16)) return Shape::base64;
@@ -505,6 +508,9 @@ void RequestDecoder::expand_field(std::uint32_t buffer_index, std::uint32_t fiel
       if (decode_child(value, parent, field.where, field.key, Shape::gzip))
         view_.fields[field_index].decoded |= decoded_all;
       return;
+    case Shape::jwt:
+      if (decode_jwt(value, parent, field.where, field.key)) view_.fields[field_index].decoded |= decoded_base64;
+      return;
     case Shape::raw:
       return;
   }
@@ -524,7 +530,8 @@ void RequestDecoder::analyze_buffer(std::uint32_t index, Hint hint, bool allow_p
       default: break;
     }
     if (parsed) return;
-    if (shape == Shape::raw || shape == Shape::base64 || shape == Shape::hex || shape == Shape::gzip) break;
+    if (shape == Shape::raw || shape == Shape::base64 || shape == Shape::hex || shape == Shape::gzip || shape == Shape::jwt)
+      break;
     // The Content-Type promised a structure the bytes do not have ("encrypted-json" holding
     // base64): sniff what they really are.
     const Shape sniffed = sniff(buffer.bytes, true);
@@ -543,6 +550,9 @@ void RequestDecoder::analyze_buffer(std::uint32_t index, Hint hint, bool allow_p
     case Shape::gzip:
       if (decode_child(buffer.bytes, buffer, buffer.where, buffer.key, Shape::gzip))
         view_.buffers[index].decoded |= decoded_all;
+      return;
+    case Shape::jwt:
+      if (decode_jwt(text, buffer, buffer.where, buffer.key)) view_.buffers[index].decoded |= decoded_base64;
       return;
     default:
       break;
@@ -592,6 +602,11 @@ bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& pare
       if (!mostly_printable(out) && !decoders::looks_like_gzip(out)) return false;
       layer = "base64";
       break;
+    case Shape::jwt:
+      // JSON by the JWT's own rules; anything else (a JWE's ciphertext) is not worth a child.
+      if (!decoders::base64_decode(bytes, out, room) || !mostly_printable(out)) return false;
+      layer = "jwt";
+      break;
     case Shape::gzip: {
       const auto status = decoders::decompress(decoders::Compression::gzip, bytes, out, room);
       const std::string_view chain = join_layers(arena_, parent.encoding, "gzip");
@@ -622,6 +637,14 @@ bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& pare
   const std::uint32_t child = owned_child(out, parent, where, key, layer);
   analyze_buffer(child, {}, true);
   return true;
+}
+
+bool RequestDecoder::decode_jwt(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key) {
+  const auto parts = decoders::jwt_parts(bytes);
+  if (!parts) return false;
+  const bool header = decode_child(parts->header, parent, where, key, Shape::jwt);
+  const bool payload = decode_child(parts->payload, parent, where, key, Shape::jwt);
+  return header || payload;
 }
 
 bool RequestDecoder::parse_json(std::uint32_t index) {

@@ -38,7 +38,7 @@ class RequestDecoder {
   void decode_body(std::string_view body, std::string_view content_type, std::string_view content_encoding = {});
 
  private:
-  enum class Shape { raw, json, form, xml, multipart, base64, hex, gzip };
+  enum class Shape { raw, json, form, xml, multipart, base64, hex, gzip, jwt };
   struct Hint {
     Shape shape = Shape::raw;  // raw: nothing known, sniff
     std::string_view boundary;
@@ -55,11 +55,14 @@ class RequestDecoder {
   bool parse_form(std::uint32_t buffer, std::string_view where_prefix);
   bool parse_xml(std::uint32_t buffer);
   bool parse_multipart(std::uint32_t buffer, std::string_view boundary);
-  // Decodes bytes as base64 / hex / gzip into an owned child buffer; true if a child was added.
+  // Decodes bytes as base64 / hex / gzip / a JWT's base64url part into an owned child buffer;
+  // true if a child was added.
   bool decode_child(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key, Shape shape);
   std::uint32_t owned_child(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key,
                             std::string_view layer);
   Shape sniff(std::string_view bytes, bool whole_body) const;
+  // A JWT's header and payload, each decoded into a child; true if one was.
+  bool decode_jwt(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key);
   bool budget(std::size_t bytes);
   void note_limit(const Place& where, std::string_view encoding);
   std::uint32_t next_group() { return ++groups_; }

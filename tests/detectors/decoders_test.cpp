@@ -13,6 +13,7 @@
 #include "detectors/decoders/form.hpp"
 #include "detectors/decoders/hex.hpp"
 #include "detectors/decoders/json.hpp"
+#include "detectors/decoders/jwt.hpp"
 #include "detectors/decoders/multipart.hpp"
 #include "detectors/decoders/request_decoder.hpp"
 #include "detectors/decoders/url.hpp"
@@ -65,6 +66,26 @@ TEST_CASE("base64: standard and URL-safe, padded or not, wrapped at 76 columns")
   CHECK(looks_like_base64("aGVsbG8gd29ybGQgdGhpcyBpcyB0ZXh0"));  // "hello world this is text"
   for (int first = 0x20; first < 0x7f; ++first)  // base64 of text never starts with one of them
     CHECK(looks_like_base64(base64_encode(std::string(1, static_cast<char>(first)) + "ello World 123")));
+}
+
+TEST_CASE("JWT: header and payload of a compact JWS, after an auth scheme or alone") {
+  const std::string header = base64_encode(R"({"alg":"HS256","typ":"JWT"})", true, false);
+  const std::string payload = base64_encode(R"({"imei":"353209091234567"})", true, false);
+  const std::string token = header + "." + payload + ".c2lnbmF0dXJl-_";
+  for (const std::string& text : {token, "Bearer " + token, "JWT " + token, header + "." + payload + "."}) {
+    CAPTURE(text);
+    const auto parts = jwt_parts(text);
+    REQUIRE(parts);
+    CHECK(parts->header == header);
+    CHECK(parts->payload == payload);
+  }
+  CHECK_FALSE(jwt_parts(token + ".more.parts"));            // a JWE has five parts, its payload is ciphertext
+  CHECK_FALSE(jwt_parts(header + "." + payload));            // two parts
+  CHECK_FALSE(jwt_parts(header + ".." + "c2ln"));            // no payload
+  CHECK_FALSE(jwt_parts("abc." + payload + ".c2ln"));        // the header is no JSON object
+  CHECK_FALSE(jwt_parts("Bearer  " + token));                // one space after the scheme
+  CHECK_FALSE(jwt_parts(token + " "));                       // trailing bytes outside the alphabet
+  CHECK_FALSE(jwt_parts("Dalvik/2.1.0 (Linux; U; Android 13)"));
 }
 
 TEST_CASE("hex of ASCII") {

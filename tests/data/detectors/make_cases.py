@@ -101,6 +101,13 @@ def js(obj):
     return json.dumps(obj)
 
 
+def jwt(header, claims):
+    """A compact JWS: base64url (unpadded) header and claims, and a signature of random-looking bytes."""
+    part = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signature = hashlib.sha256(json.dumps(claims).encode()).digest()
+    return ".".join([part(js(header).encode()), part(js(claims).encode()), part(signature)])
+
+
 def base64_blob(offset):
     rng = random.Random(offset)
     blob = bytes(rng.randrange(256) for _ in range(40 + offset)) + IMEI.encode() + bytes(rng.randrange(256) for _ in range(37))
@@ -232,6 +239,10 @@ CASES = [
      + (lambda data: b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + 16]), data[i:i + 16]) for i in range(0, len(data), 16)) + b"0\r\n\r\n")(
          gzip.compress(js({"email": EMAIL}).encode(), mtime=0)),
      ["email"], ["email"], "chunked transfer of a gzip body", [{"identifier": "email", "encoding": "gzip>json"}]),
+    ("134-jwt-bearer-claims", request("GET", "/me", [("Authorization", "Bearer " + jwt({"alg": "HS256", "typ": "JWT"}, {
+        "sub": "u-20931", "imei": IMEI, "iat": 1732780800}))]),
+     ["imei"], ["imei"], "a device id among the claims of a JWT bearer token (base64url JSON between dots)",
+     [{"identifier": "imei", "encoding": "jwt>json", "where": "header:authorization.json:imei"}]),
     ("150-neg-placeholders", request("POST", "/n", [("Content-Type", "application/json")], js({
         "imei": "000000000000000", "mac": "02:00:00:00:00:00", "adid": "00000000-0000-0000-0000-000000000000",
         "serial": "unknown", "android_id": "0000000000000000", "imsi": "", "iccid": "89000000000000000000"})),
