@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config
-  libboost-dev libboost-system-dev libssl-dev openssl libyaml-cpp-dev nlohmann-json3-dev
+  libboost-dev libboost-system-dev libssl-dev openssl libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev
   node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev
   # tests
   doctest-dev python3 python3-pytest python3-yaml curl iproute2 nftables

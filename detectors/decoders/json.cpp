@@ -1,228 +1,161 @@
 #include "detectors/decoders/json.hpp"
 
 #include <string>
-#include <vector>
+#include <utility>
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 namespace leakguard::decoders {
 namespace {
 
-using Json = nlohmann::json;
+namespace od = simdjson::ondemand;
 
-// Follows nlohmann's SAX events through the text. Events come in document order, so each token is
-// the next one after structural characters and white space; when the walk loses its place (it
-// should not), values are still reported, only without a position.
-class FieldCollector : public nlohmann::json_sax<Json> {
+// Deeper values are not walked: no phone nests its identifiers 64 objects down, and the walk is
+// recursive.
+constexpr int max_depth = 64;
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// simdjson's On-Demand parser over a padded copy of the text, walked in document order. Token
+// positions come from the parser itself (raw_json_token: the token's bytes in the input), so a
+// plain value is reported where it lies; a string with escapes is unescaped by the parser.
+class Walker {
  public:
-  FieldCollector(std::string_view text, std::size_t max_fields, FunctionRef<void(const JsonField&)> on_field)
-      : text_(text), max_fields_(max_fields), on_field_(on_field) {}
+  Walker(std::string_view text, const char* base, std::size_t max_fields, FunctionRef<void(const JsonField&)> on_field)
+      : text_(text), base_(base), max_fields_(max_fields), on_field_(on_field) {}
 
   std::size_t fields() const { return fields_; }
+  bool stopped() const { return stopped_; }
 
-  bool null() override { return scalar(); }
-  bool boolean(bool) override { return scalar(); }
-  bool number_integer(number_integer_t value) override { return number(std::to_string(value)); }
-  bool number_unsigned(number_unsigned_t value) override { return number(std::to_string(value)); }
-  bool number_float(number_float_t, const string_t& text) override { return number(text); }
-  bool string(string_t& value) override { return emit_string(value); }
-  bool binary(binary_t&) override { return scalar(); }
-
-  bool start_object(std::size_t) override { return open(false); }
-  bool end_object() override { return close(); }
-  bool start_array(std::size_t) override { return open(true); }
-  bool end_array() override { return close(); }
-  bool key(string_t& name) override {
-    std::size_t begin = 0, length = 0;
-    bool literal = false;
-    locate_string(name, begin, length, literal);
-    if (!frames_.empty()) {
-      frames_.back().key = name;
-      frames_.back().has_key = true;
+  // False when the walk must stop: a parse error or the field bound.
+  bool walk(od::value value, std::string_view key, std::uint32_t group, int depth) {
+    od::json_type type;
+    if (value.type().get(type)) return false;
+    switch (type) {
+      case od::json_type::object: {
+        if (depth >= max_depth) return true;
+        od::object object;
+        if (value.get_object().get(object)) return false;
+        const std::uint32_t inner = ++groups_;
+        for (auto member : object) {
+          od::field field;
+          std::string_view name;
+          if (std::move(member).get(field) || field.unescaped_key().get(name)) return false;
+          const std::size_t size = path_.size();
+          if (!path_.empty()) path_ += '.';
+          path_ += name;
+          const bool more = walk(field.value(), name, inner, depth + 1);
+          path_.resize(size);
+          if (!more) return false;
+        }
+        return true;
+      }
+      case od::json_type::array: {
+        if (depth >= max_depth) return true;
+        od::array array;
+        if (value.get_array().get(array)) return false;
+        const std::uint32_t inner = ++groups_;
+        std::size_t index = 0;
+        for (auto element : array) {
+          od::value item;
+          if (std::move(element).get(item)) return false;
+          const std::size_t size = path_.size();
+          path_ += '[';
+          path_ += std::to_string(index++);
+          path_ += ']';
+          // An array element's context is the key that holds the array.
+          const bool more = walk(item, key, inner, depth + 1);
+          path_.resize(size);
+          if (!more) return false;
+        }
+        return true;
+      }
+      case od::json_type::string: return string(value.raw_json_token(), [&](std::string_view& out) {
+          return !value.get_string().get(out);
+        }, key, group);
+      case od::json_type::number: return number(value.raw_json_token(), key, group);
+      case od::json_type::boolean:
+      case od::json_type::null: return true;
     }
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+  // A scalar document ("353209091234567" as the whole body).
+  bool walk_scalar(od::document& document) {
+    od::json_type type;
+    if (document.type().get(type)) return false;
+    std::string_view token;
+    if (document.raw_json_token().get(token)) return false;
+    if (type == od::json_type::number) return number(token, {}, 0);
+    if (type == od::json_type::string)
+      return string(token, [&](std::string_view& out) { return !document.get_string().get(out); }, {}, 0);
+    return true;
+  }
 
  private:
-  struct Frame {
-    bool array = false;
-    std::size_t index = 0;
-    std::string key;
-    bool has_key = false;
-    std::size_t path_size = 0;  // path_ length before this frame's element name
-    std::uint32_t group = 0;
-  };
-
-  void skip_structure() {
-    while (cursor_ < text_.size()) {
-      const char c = text_[cursor_];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ':' || c == '[' || c == ']' ||
-          c == '{' || c == '}')
-        ++cursor_;
-      else
-        break;
-    }
-  }
-
-  // Moves the cursor over the next string token; reports its inner bytes.
-  void locate_string(const std::string& value, std::size_t& begin, std::size_t& length, bool& literal) {
-    literal = false;
-    if (lost_) return;
-    skip_structure();
-    if (cursor_ >= text_.size() || text_[cursor_] != '"') {
-      lost_ = true;
-      return;
-    }
-    std::size_t i = cursor_ + 1;
-    bool escaped = false;
-    while (i < text_.size() && text_[i] != '"') {
-      if (text_[i] == '\\') {
-        escaped = true;
-        ++i;
-      }
-      ++i;
-    }
-    begin = cursor_ + 1;
-    length = (i < text_.size() ? i : text_.size()) - begin;
-    literal = !escaped && length == value.size();
-    cursor_ = i + 1;
-  }
-
-  void locate_scalar(std::size_t& begin, std::size_t& length) {
-    if (lost_) return;
-    skip_structure();
-    begin = cursor_;
-    while (cursor_ < text_.size()) {
-      const char c = text_[cursor_];
-      if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' || (c >= 'a' && c <= 'z'))
-        ++cursor_;
-      else
-        break;
-    }
-    length = cursor_ - begin;
-  }
-
-  bool scalar() {
-    std::size_t begin = 0, length = 0;
-    locate_scalar(begin, length);
-    element_done();
-    return true;
-  }
-
-  // Sets path_ to the current element's path; returns the key for context.
-  std::string_view enter_element() {
-    if (frames_.empty()) return {};
-    Frame& frame = frames_.back();
-    path_.resize(frame.path_size);
-    if (frame.array) {
-      path_ += '[';
-      path_ += std::to_string(frame.index);
-      path_ += ']';
-    } else {
-      if (!path_.empty()) path_ += '.';
-      path_ += frame.key;
-    }
-    // An array element's context is the key that holds the array.
-    for (auto it = frames_.rbegin(); it != frames_.rend(); ++it)
-      if (!it->array) return it->key;
-    return {};
-  }
-
-  void element_done() {
-    if (!frames_.empty()) {
-      Frame& frame = frames_.back();
-      if (frame.array) ++frame.index;
-      path_.resize(frame.path_size);
-    }
-  }
-
-  bool report(const JsonField& field) {
-    on_field_(field);
-    ++fields_;
-    return fields_ < max_fields_;
-  }
-
-  bool number(const std::string& written) {
-    std::size_t begin = 0, length = 0;
-    const bool was_lost = lost_;
-    locate_scalar(begin, length);
+  // `token` starts at the opening quote and runs to the next token (trailing spaces included).
+  template <typename Unescape>
+  bool string(std::string_view token, Unescape unescape, std::string_view key, std::uint32_t group) {
+    while (!token.empty() && token.back() != '"') token.remove_suffix(1);
+    if (token.size() < 2) return false;
+    const std::string_view inner = token.substr(1, token.size() - 2);
     JsonField field;
-    field.key = enter_element();
-    field.path = path_;
-    field.value = written;
-    field.is_string = false;
-    field.group = frames_.empty() ? 0 : frames_.back().group;
-    if (!was_lost && !lost_ && text_.substr(begin, length) == written) {
-      field.offset = begin;
-      field.length = length;
-      field.literal = true;
-    }
-    const bool more = report(field);
-    element_done();
-    return more;
-  }
-
-  bool emit_string(const std::string& value) {
-    std::size_t begin = 0, length = 0;
-    bool literal = false;
-    locate_string(value, begin, length, literal);
-    JsonField field;
-    field.key = enter_element();
-    field.path = path_;
-    field.value = value;
     field.is_string = true;
-    field.group = frames_.empty() ? 0 : frames_.back().group;
-    if (!lost_) {
-      field.offset = begin;
-      field.length = length;
-      field.literal = literal;
+    field.literal = inner.find('\\') == std::string_view::npos;
+    if (field.literal) {
+      field.value = inner;
+    } else if (!unescape(field.value)) {
+      return false;
     }
-    const bool more = report(field);
-    element_done();
-    return more;
+    return report(field, inner, key, group);
   }
 
-  bool open(bool array) {
-    if (!lost_) {
-      skip_ws();
-      if (cursor_ < text_.size() && (text_[cursor_] == '{' || text_[cursor_] == '[')) ++cursor_;
-    }
-    enter_element();
-    Frame frame;
-    frame.array = array;
-    frame.path_size = path_.size();
-    frame.group = ++groups_;
-    frames_.push_back(std::move(frame));
-    return true;
+  bool number(std::string_view token, std::string_view key, std::uint32_t group) {
+    while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
+    JsonField field;
+    field.value = token;  // exactly as written
+    field.literal = true;
+    return report(field, token, key, group);
   }
 
-  bool close() {
-    if (!frames_.empty()) frames_.pop_back();
-    element_done();
-    return true;
-  }
-
-  void skip_ws() {
-    while (cursor_ < text_.size()) {
-      const char c = text_[cursor_];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ':')
-        ++cursor_;
-      else
-        break;
-    }
+  bool report(JsonField& field, std::string_view bytes, std::string_view key, std::uint32_t group) {
+    field.offset = static_cast<std::size_t>(bytes.data() - base_);
+    field.length = bytes.size();
+    if (field.offset + field.length > text_.size()) return false;  // not in the text: cannot happen
+    field.path = path_;
+    field.key = key;
+    field.group = group;
+    on_field_(field);
+    if (++fields_ < max_fields_) return true;
+    stopped_ = true;
+    return false;
   }
 
   std::string_view text_;
+  const char* base_;
   std::size_t max_fields_;
   FunctionRef<void(const JsonField&)> on_field_;
-  std::vector<Frame> frames_;
   std::string path_;
-  std::size_t cursor_ = 0;
-  bool lost_ = false;
   std::size_t fields_ = 0;
   std::uint32_t groups_ = 0;
+  bool stopped_ = false;
 };
+
+// Where the string that is still open at the end of `text` starts (the text was cut inside it), or
+// text.size(): the opening quote of the last string, found by counting unescaped quotes.
+std::size_t unclosed_string(std::string_view text) {
+  std::size_t open = text.size();
+  bool inside = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (inside && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      inside = !inside;
+      if (inside) open = i;
+    }
+  }
+  return inside ? open : text.size();
+}
 
 }  // namespace
 
@@ -237,16 +170,29 @@ bool looks_like_json(std::string_view text) {
 JsonParseResult parse_json_fields(std::string_view text, std::size_t max_fields,
                                   FunctionRef<void(const JsonField&)> on_field) {
   JsonParseResult result;
-  if (max_fields == 0) return result;
-  FieldCollector collector(text, max_fields, on_field);
-  try {
-    result.valid = Json::sax_parse(text.begin(), text.end(), &collector, nlohmann::detail::input_format_t::json, true);
-  } catch (const std::exception&) {
-    // sax_parse reports errors through parse_error(); anything else (allocation) ends the walk too.
-    result.valid = false;
+  if (max_fields == 0 || text.size() > 0xFFFFFFFFu - simdjson::SIMDJSON_PADDING) return result;
+  thread_local od::parser parser;
+  thread_local std::string padded;
+  // A body cut at the inspection bound usually ends inside a string, which simdjson's first pass
+  // refuses as a whole: walk the text before that string, so the fields before the cut count.
+  const std::size_t usable = unclosed_string(text);
+  padded.assign(text.data(), usable);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  Walker walker(text, padded.data(), max_fields, on_field);
+  od::document document;
+  if (parser.iterate(simdjson::padded_string_view(padded.data(), usable, padded.size())).get(document)) return result;
+  od::value root;
+  bool complete = false;
+  const auto error = document.get_value().get(root);
+  if (error == simdjson::SCALAR_DOCUMENT_AS_VALUE) {
+    complete = walker.walk_scalar(document);
+  } else if (!error) {
+    complete = walker.walk(root, {}, 0, 0);
   }
-  result.fields = collector.fields();
-  if (result.fields >= max_fields) result.valid = false;
+  // One document and nothing after it (past the end, the parser has no location).
+  result.valid = complete && !walker.stopped() && usable == text.size() &&
+                 document.current_location().error() == simdjson::OUT_OF_BOUNDS;
+  result.fields = walker.fields();
   return result;
 }
 

@@ -1,7 +1,7 @@
 // JSON bodies and values as fields: every string and number with its path ("cell.cid",
 // "items[0].imei") and, where the bytes allow, its position in the text, so that a plain value is
-// scanned where it lies and can be redacted in place. Parsing is nlohmann-json's SAX parser; this
-// file only walks alongside it to find each token's bytes.
+// scanned where it lies and can be redacted in place. Parsing is simdjson's On-Demand parser
+// (Debian libsimdjson-dev), which gives each token's bytes in the text.
 #pragma once
 
 #include <cstddef>

@@ -1,27 +1,41 @@
 #include "detectors/decoders/jwt.hpp"
 
+#include <array>
+
 namespace leakguard::decoders {
 namespace {
 
 bool letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool url_safe(char c) { return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '_'; }
+
+constexpr std::array<bool, 256> make_url_safe() {
+  std::array<bool, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = true;
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  table['-'] = table['_'] = true;
+  return table;
+}
+constexpr auto url_safe = make_url_safe();
 
 }  // namespace
 
+std::size_t jwt_start(std::string_view text) {
+  if (text.starts_with("eyJ")) return 0;
+  // "Bearer ", "JWT ", "Token ": a scheme of letters, one space, then the token.
+  std::size_t scheme = 0;
+  while (scheme < text.size() && scheme < 16 && letter(text[scheme])) ++scheme;
+  if (scheme == 0 || scheme >= text.size() || text[scheme] != ' ') return std::string_view::npos;
+  return text.substr(scheme + 1).starts_with("eyJ") ? scheme + 1 : std::string_view::npos;
+}
+
 std::optional<JwtParts> jwt_parts(std::string_view text) {
-  if (!text.starts_with("eyJ")) {
-    // "Bearer ", "JWT ", "Token ": a scheme of letters, one space, then the token.
-    std::size_t scheme = 0;
-    while (scheme < text.size() && scheme < 16 && letter(text[scheme])) ++scheme;
-    if (scheme == 0 || scheme >= text.size() || text[scheme] != ' ') return std::nullopt;
-    text.remove_prefix(scheme + 1);
-    if (!text.starts_with("eyJ")) return std::nullopt;
-  }
+  const std::size_t start = jwt_start(text);
+  if (start == std::string_view::npos) return std::nullopt;
+  text.remove_prefix(start);
   std::string_view parts[3];
   std::size_t part = 0;
   std::size_t begin = 0;
   for (std::size_t i = 0; i <= text.size(); ++i) {
-    if (i < text.size() && url_safe(text[i])) continue;
+    if (i < text.size() && url_safe[static_cast<unsigned char>(text[i])]) continue;
     if (i < text.size() && text[i] != '.') return std::nullopt;  // a byte outside the token alphabet
     if (part == 3) return std::nullopt;                           // a fourth part: JWE or something else
     parts[part++] = text.substr(begin, i - begin);

@@ -5,6 +5,7 @@
 // decoder.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -20,5 +21,8 @@ struct JwtParts {
 // object), the signature possibly empty (an unsecured token). Cheap to reject: most values fail
 // on their first bytes.
 std::optional<JwtParts> jwt_parts(std::string_view text);
+// Where a JWT would start in `text` ("eyJ" at 0 or after the scheme), or npos: the first bytes
+// only, for a caller that must not skip a value that may be one.
+std::size_t jwt_start(std::string_view text);
 
 }  // namespace leakguard::decoders

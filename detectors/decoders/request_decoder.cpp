@@ -96,7 +96,7 @@ bool plain_value(std::string_view value) {
   if (text.size() < 2) return true;
   const char first = text.front();
   if (first == '{' || first == '[' || first == '<' || first == '\xEF') return false;  // JSON, XML (BOM)
-  if (decoders::jwt_parts(text)) return false;  // "Bearer eyJ...": a space and dots, yet decodable
+  if (decoders::jwt_start(text) != std::string_view::npos) return false;  // "Bearer eyJ...": spaces and dots, yet decodable
   // Hex and base64 need 16 bytes. Ids, UUIDs and hashes: hex (with dashes) is decoded only when
   // it is hex of text. Anything else needs all its bytes in the base64 alphabet. (Hex digits and
   // dashes are in it: one full pass at most, and ordinary text stops at its first letter.)
@@ -640,11 +640,10 @@ bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& pare
 }
 
 bool RequestDecoder::decode_jwt(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key) {
+  // The payload only: the claims are the app's own; the header is the token's boilerplate
+  // ({"alg":"HS256","typ":"JWT"}) and would cost a second parse on every request that carries one.
   const auto parts = decoders::jwt_parts(bytes);
-  if (!parts) return false;
-  const bool header = decode_child(parts->header, parent, where, key, Shape::jwt);
-  const bool payload = decode_child(parts->payload, parent, where, key, Shape::jwt);
-  return header || payload;
+  return parts && decode_child(parts->payload, parent, where, key, Shape::jwt);
 }
 
 bool RequestDecoder::parse_json(std::uint32_t index) {

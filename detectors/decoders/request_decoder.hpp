@@ -61,7 +61,7 @@ class RequestDecoder {
   std::uint32_t owned_child(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key,
                             std::string_view layer);
   Shape sniff(std::string_view bytes, bool whole_body) const;
-  // A JWT's header and payload, each decoded into a child; true if one was.
+  // A JWT's payload (its claims) decoded into a child; true if it was.
   bool decode_jwt(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key);
   bool budget(std::size_t bytes);
   void note_limit(const Place& where, std::string_view encoding);

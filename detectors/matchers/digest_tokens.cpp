@@ -64,7 +64,8 @@ unsigned token_groups(const char* p) {
   Bytes16 v;
   std::memcpy(&v, p, 16);
   const Bytes16 folded = v | 0x20;
-  const auto in = ((v >= '0') & (v <= '9')) | ((folded >= 'a') & (folded <= 'z')) | (v == '+') | (v == '/') |
+  // Strict comparisons: one instruction each (SSE2 has no >=).
+  const auto in = ((v > '0' - 1) & (v < '9' + 1)) | ((folded > 'a' - 1) & (folded < 'z' + 1)) | (v == '+') | (v == '/') |
                   (v == '-') | (v == '_');
   std::uint64_t halves[2];
   std::memcpy(halves, &in, 16);
