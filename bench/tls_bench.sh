@@ -23,6 +23,10 @@
 #   connection / exchange, as in production), default workers (one per core), a fresh process per run.
 # - The load client runs 2 threads. Runs are interleaved (direct and proxied, keep-alive and
 #   handshake) so that other load on the machine spreads over all of them; `uptime` is printed.
+# - RELAY=1 (default): also keep-alive through nginx as a TLS-terminating reverse proxy (2 workers,
+#   a verified TLS upstream with keep-alive and session reuse): another proxy that decrypts and
+#   re-encrypts every request, measured the same way, so that leakguard's ratio has a yardstick.
+#   (Not for `handshake`: nginx reuses upstream connections, which a transparent proxy cannot.)
 # - PERF_DIR=DIR: perf record (call graphs) of leakguard during each proxied measurement, into DIR.
 # - PIN=1: the load client and nginx on CPU 0, leakguard (workers: 1) on CPU 1, as when the proxy
 #   runs on a box of its own (a router, a lab server) between phones and origins. Without it all
@@ -46,6 +50,7 @@ FILE_BYTES=${FILE_BYTES:-1024}
 ORIGIN_TICKETS=${ORIGIN_TICKETS:-on}
 PIN=${PIN:-0}
 PERF_DIR=${PERF_DIR:-}  # set: perf-record leakguard during each proxied measurement into this folder
+RELAY=${RELAY:-1}
 
 for tool in nginx openssl python3; do
   command -v "$tool" > /dev/null || { echo "tls_bench: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
@@ -56,9 +61,11 @@ done
 tmp=$(mktemp -d /tmp/leakguard-tls-bench.XXXXXX)
 nginx_pid=""
 proxy_pid=""
+relay_pid=""
 cleanup() {
   [ -n "$proxy_pid" ] && kill "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
   [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2> /dev/null && wait "$nginx_pid" 2> /dev/null || true
+  [ -n "$relay_pid" ] && kill -QUIT "$relay_pid" 2> /dev/null && wait "$relay_pid" 2> /dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -123,6 +130,56 @@ tls:
   upstream_ca: "$tmp/pki/origin-ca.pem"
 EOF
 
+# --- nginx as a TLS-terminating reverse proxy in front of the same origin (RELAY=1): its own
+# prefix; the client trusts the origin's CA, whose certificate the relay presents.
+relay_port=""
+if [ "$RELAY" = 1 ]; then
+  mkdir -p "$tmp/relay/logs"
+  relay_port=$(free_port)
+  cat > "$tmp/relay/nginx.conf" << EOF2
+worker_processes $([ "$PIN" = 1 ] && echo 1 || echo 2);
+daemon off;
+pid $tmp/relay/nginx.pid;
+error_log $tmp/relay/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  tcp_nodelay on;
+  client_body_temp_path $tmp/relay/body;
+  proxy_temp_path $tmp/relay/proxy;
+  fastcgi_temp_path $tmp/relay/fastcgi;
+  uwsgi_temp_path $tmp/relay/uwsgi;
+  scgi_temp_path $tmp/relay/scgi;
+  upstream origin {
+    server 127.0.0.1:$nginx_port;
+    keepalive 128;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$relay_port ssl;
+    ssl_certificate $tmp/pki/origin.pem;
+    ssl_certificate_key $tmp/pki/origin.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      proxy_pass https://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate $tmp/pki/origin-ca.pem;
+      proxy_ssl_name localhost;
+      proxy_ssl_server_name on;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+EOF2
+  "${pin_proxy[@]}" nginx -p "$tmp/relay" -c "$tmp/relay/nginx.conf" -e "$tmp/relay/logs/error.log" &
+  relay_pid=$!
+  wait_for_port "$relay_port"
+fi
+
 start_proxy() {  # sets proxy_pid and proxy_port
   rm -f "$tmp/events.jsonl" "$tmp/leakguard.err"
   "${pin_proxy[@]}" "$BIN" run -c "$tmp/leakguard.yaml" 2> "$tmp/leakguard.err" &
@@ -145,10 +202,20 @@ stop_proxy() {
 results="$tmp/results"
 : > "$results"
 
-# One measurement: $1 direct|proxied, $2 keepalive|handshake. Appends "mode path rps p50 p99 cpu_us_req".
+ticks_of() {  # CPU ticks of the given processes together
+  local total=0 p
+  for p in "$@"; do total=$((total + $(cpu_ticks "$p"))); done
+  echo "$total"
+}
+
+# One measurement: $1 direct|proxied|relay, $2 keepalive|handshake. Appends "mode path rps p50 p99 cpu_us_req".
 measure() {
-  local path=$1 mode=$2 connections=$CONNECTIONS pid=$nginx_worker proxy_args=()
+  local path=$1 mode=$2 connections=$CONNECTIONS pid=$nginx_worker proxy_args=() target="localhost:$nginx_port"
   [ "$mode" = handshake ] && connections=$HANDSHAKE_CONNECTIONS
+  if [ "$path" = relay ]; then
+    target="localhost:$relay_port"
+    pid=$(pgrep -P "$relay_pid" | tr '\n' ' ')  # its workers
+  fi
   if [ "$path" = proxied ]; then
     start_proxy
     pid=$proxy_pid
@@ -166,10 +233,10 @@ measure() {
     perf record -q -F 999 --call-graph dwarf,16384 -p "$pid" -o "$PERF_DIR/$mode.perf.data" 2> /dev/null &
     perf_pid=$!
   fi
-  before=$(cpu_ticks "$pid")
-  line=$("${pin_load[@]}" "$LOAD" --connect "localhost:$nginx_port" "${proxy_args[@]}" --cafile "$cafile" --path /file --mode "$mode" \
+  before=$(ticks_of $pid)
+  line=$("${pin_load[@]}" "$LOAD" --connect "$target" "${proxy_args[@]}" --cafile "$cafile" --path /file --mode "$mode" \
     --connections "$connections" --threads 2 --duration "$DURATION")
-  after=$(cpu_ticks "$pid")
+  after=$(ticks_of $pid)
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid" 2> /dev/null || true
     wait "$perf_pid" 2> /dev/null || true
@@ -192,11 +259,12 @@ measure() {
 echo "origin: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), https://localhost:$nginx_port/file ($FILE_BYTES bytes)"
 echo "origin session tickets: $ORIGIN_TICKETS; pinned: $PIN"
 echo "keep-alive: $CONNECTIONS connections; handshake: $HANDSHAKE_CONNECTIONS connections; $DURATION s per measurement"
-echo "cpu_us_req: nginx worker for direct, leakguard for proxied"
+echo "cpu_us_req: nginx worker for direct, leakguard for proxied, the relay nginx's workers for relay"
 for run in $(seq "$RUNS"); do
   echo "--- run $run"
   measure direct keepalive
   measure proxied keepalive
+  if [ "$RELAY" = 1 ]; then measure relay keepalive; fi
   measure direct handshake
   measure proxied handshake
 done
@@ -207,12 +275,17 @@ import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 median = {}
 for mode in ("keepalive", "handshake"):
-    for path in ("direct", "proxied"):
+    for path in ("direct", "proxied", "relay"):
         values = [r for r in rows if r[0] == mode and r[1] == path]
+        if not values:
+            continue
         median[mode, path] = [statistics.median(float(r[i]) for r in values) for i in (2, 3, 4, 5)]
         rps, p50, p99, cpu = median[mode, path]
         print(f"{mode:9} {path:8} rps={rps:<7.0f} p50_ms={p50:<6.2f} p99_ms={p99:<7.2f} cpu_us_req={cpu:.0f}")
     ratio = median[mode, "proxied"][0] / median[mode, "direct"][0]
     target = 0.5 if mode == "keepalive" else 0.4
     print(f"{mode:9} proxied/direct = {ratio:.0%} (target {target:.0%}: {'met' if ratio >= target else 'NOT met'})")
+    if (mode, "relay") in median:
+        print(f"{mode:9} nginx relay/direct = {median[mode, 'relay'][0] / median[mode, 'direct'][0]:.0%}; "
+              f"leakguard/nginx relay = {median[mode, 'proxied'][0] / median[mode, 'relay'][0]:.0%}")
 EOF
