@@ -19,12 +19,16 @@ constexpr auto url_safe = make_url_safe();
 }  // namespace
 
 std::size_t jwt_start(std::string_view text) {
+  // "eyJ" + '.' + a payload + '.': nothing shorter is a token, and most values fail here or at once.
+  if (text.size() < 8) return std::string_view::npos;
   if (text.starts_with("eyJ")) return 0;
   // "Bearer ", "JWT ", "Token ": a scheme of letters, one space, then the token.
-  std::size_t scheme = 0;
-  while (scheme < text.size() && scheme < 16 && letter(text[scheme])) ++scheme;
-  if (scheme == 0 || scheme >= text.size() || text[scheme] != ' ') return std::string_view::npos;
-  return text.substr(scheme + 1).starts_with("eyJ") ? scheme + 1 : std::string_view::npos;
+  const std::size_t space = text.substr(0, 17).find(' ');
+  if (space == std::string_view::npos || space == 0 || !text.substr(space + 1).starts_with("eyJ"))
+    return std::string_view::npos;
+  for (std::size_t i = 0; i < space; ++i)
+    if (!letter(text[i])) return std::string_view::npos;
+  return space + 1;
 }
 
 std::optional<JwtParts> jwt_parts(std::string_view text) {

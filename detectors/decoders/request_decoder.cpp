@@ -387,7 +387,8 @@ RequestDecoder::Shape RequestDecoder::sniff(std::string_view bytes, bool whole_b
   if (decoders::looks_like_json(text)) return Shape::json;
   if (decoders::looks_like_xml(text)) return Shape::xml;
   if (decoders::looks_like_gzip(bytes)) return Shape::gzip;
-  if (decoders::jwt_parts(text)) return Shape::jwt;
+  // A JWT has dots, which no base64 blob (also often "eyJ...") has; decode_jwt checks the rest.
+  if (decoders::jwt_start(text) != std::string_view::npos && text.find('.') != std::string_view::npos) return Shape::jwt;
   if (text.size() >= 16) {
     if (decoders::looks_like_hex_text(text, 16)) return Shape::hex;
     if (!hex_and_dashes(text) && decoders::looks_like_base64(text, 16)) return Shape::base64;
