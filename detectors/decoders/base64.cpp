@@ -74,7 +74,22 @@ bool base64_decode(std::string_view text, std::string& out, std::size_t max_outp
   bool url = false;
   const std::size_t start = out.size();
   out.reserve(start + text.size() * 3 / 4 + 3);
-  for (const char ch : text) {
+  // Four characters at a time while they are all letters and digits (almost all of a blob):
+  // three bytes out, no branch per character. The byte loop below takes over at the first other
+  // character (an alphabet's own two, padding, a line break) with nothing carried over.
+  std::size_t i = 0;
+  for (; i + 4 <= text.size() && out.size() - start + 3 <= max_output; i += 4) {
+    const std::uint8_t a = table[static_cast<unsigned char>(text[i])];
+    const std::uint8_t b = table[static_cast<unsigned char>(text[i + 1])];
+    const std::uint8_t c = table[static_cast<unsigned char>(text[i + 2])];
+    const std::uint8_t d = table[static_cast<unsigned char>(text[i + 3])];
+    if ((a | b | c | d) & 0x40) break;  // letters and digits are 0..61; every other entry is 64 or more
+    const std::uint32_t group = (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) | (std::uint32_t{c} << 6) | d;
+    const char bytes[3] = {static_cast<char>(group >> 16), static_cast<char>(group >> 8), static_cast<char>(group)};
+    out.append(bytes, 3);
+  }
+  significant = i;
+  for (const char ch : text.substr(i)) {
     const unsigned char c = static_cast<unsigned char>(ch);
     std::uint8_t v = table[c];
     if (v == 255) return false;
