@@ -20,14 +20,16 @@ cpu_ticks() {  # utime + stime of a process (all its threads), in clock ticks
   awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# Writes $tmp/nginx/nginx.conf: one worker, no access log, long keep-alive, every temp path inside
-# the benchmark's temp dir. $1: extra http-level lines, $2: the server block.
+# Writes nginx.conf in $NGINX_DIR (default $tmp/nginx) for $NGINX_WORKERS workers (default 1): no
+# access log, long keep-alive, every temp path inside that folder. $1: extra http-level lines,
+# $2: the server block.
 write_nginx_conf() {
-  cat > "$tmp/nginx/nginx.conf" << EOF2
-worker_processes 1;
+  local dir=${NGINX_DIR:-$tmp/nginx}
+  cat > "$dir/nginx.conf" << EOF2
+worker_processes ${NGINX_WORKERS:-1};
 daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
@@ -35,11 +37,11 @@ http {
   keepalive_timeout 120s;
   tcp_nodelay on;
 $1
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
   default_type application/octet-stream;
 $2
 }

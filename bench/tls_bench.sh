@@ -136,28 +136,11 @@ relay_port=""
 if [ "$RELAY" = 1 ]; then
   mkdir -p "$tmp/relay/logs"
   relay_port=$(free_port)
-  cat > "$tmp/relay/nginx.conf" << EOF2
-worker_processes $([ "$PIN" = 1 ] && echo 1 || echo 2);
-daemon off;
-pid $tmp/relay/nginx.pid;
-error_log $tmp/relay/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 120s;
-  tcp_nodelay on;
-  client_body_temp_path $tmp/relay/body;
-  proxy_temp_path $tmp/relay/proxy;
-  fastcgi_temp_path $tmp/relay/fastcgi;
-  uwsgi_temp_path $tmp/relay/uwsgi;
-  scgi_temp_path $tmp/relay/scgi;
-  upstream origin {
+  NGINX_DIR=$tmp/relay NGINX_WORKERS=$([ "$PIN" = 1 ] && echo 1 || echo 2) write_nginx_conf "  upstream origin {
     server 127.0.0.1:$nginx_port;
     keepalive 128;
     keepalive_requests 1000000;
-  }
-  server {
+  }" "  server {
     listen 127.0.0.1:$relay_port ssl;
     ssl_certificate $tmp/pki/origin.pem;
     ssl_certificate_key $tmp/pki/origin.key;
@@ -165,16 +148,14 @@ http {
     location / {
       proxy_pass https://origin;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection \"\";
       proxy_ssl_verify on;
       proxy_ssl_trusted_certificate $tmp/pki/origin-ca.pem;
       proxy_ssl_name localhost;
       proxy_ssl_server_name on;
       proxy_ssl_session_reuse on;
     }
-  }
-}
-EOF2
+  }"
   "${pin_proxy[@]}" nginx -p "$tmp/relay" -c "$tmp/relay/nginx.conf" -e "$tmp/relay/logs/error.log" &
   relay_pid=$!
   wait_for_port "$relay_port"
