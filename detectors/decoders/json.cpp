@@ -193,6 +193,12 @@ JsonParseResult parse_json_fields(std::string_view text, std::size_t max_fields,
   result.valid = complete && !walker.stopped() && usable == text.size() &&
                  document.current_location().error() == simdjson::OUT_OF_BOUNDS;
   result.fields = walker.fields();
+  // The parser keeps buffers sized for the largest document it has seen (several bytes per byte
+  // of JSON), per thread: after an unusually large one, give them back.
+  if (usable > (1u << 20)) {
+    parser = od::parser{};
+    padded = std::string();
+  }
   return result;
 }
 
