@@ -604,7 +604,7 @@ bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& pare
       layer = "base64";
       break;
     case Shape::jwt:
-      // JSON by the JWT's own rules; anything else (a JWE's ciphertext) is not worth a child.
+      // The claims are JSON text; anything else (ciphertext) is not worth a child.
       if (!decoders::base64_decode(bytes, out, room) || !mostly_printable(out)) return false;
       layer = "jwt";
       break;
