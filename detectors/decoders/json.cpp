@@ -21,11 +21,13 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; 
 // plain value is reported where it lies; a string with escapes is unescaped by the parser.
 class Walker {
  public:
-  Walker(std::string_view text, const char* base, std::size_t max_fields, FunctionRef<void(const JsonField&)> on_field)
-      : text_(text), base_(base), max_fields_(max_fields), on_field_(on_field) {}
+  Walker(std::string_view text, const char* base, std::size_t usable, std::size_t max_fields,
+         FunctionRef<void(const JsonField&)> on_field)
+      : text_(text), base_(base), usable_(usable), max_fields_(max_fields), on_field_(on_field) {}
 
   std::size_t fields() const { return fields_; }
   bool stopped() const { return stopped_; }
+  bool scalar_alone() const { return scalar_alone_; }
 
   // False when the walk must stop: a parse error or the field bound.
   bool walk(od::value value, std::string_view key, std::uint32_t group, int depth) {
@@ -86,6 +88,8 @@ class Walker {
     if (document.type().get(type)) return false;
     std::string_view token;
     if (document.raw_json_token().get(token)) return false;
+    // The token runs to the next one: nothing else follows when it ends with the text.
+    scalar_alone_ = token.data() + token.size() == base_ + usable_;
     if (type == od::json_type::number) return number(token, {}, 0);
     if (type == od::json_type::string)
       return string(token, [&](std::string_view& out) { return !document.get_string().get(out); }, {}, 0);
@@ -133,12 +137,14 @@ class Walker {
 
   std::string_view text_;
   const char* base_;
+  std::size_t usable_;  // bytes of the text given to the parser
   std::size_t max_fields_;
   FunctionRef<void(const JsonField&)> on_field_;
   std::string path_;
   std::size_t fields_ = 0;
   std::uint32_t groups_ = 0;
   bool stopped_ = false;
+  bool scalar_alone_ = false;
 };
 
 // Where the string that is still open at the end of `text` starts (the text was cut inside it), or
@@ -178,20 +184,21 @@ JsonParseResult parse_json_fields(std::string_view text, std::size_t max_fields,
   const std::size_t usable = unclosed_string(text);
   padded.assign(text.data(), usable);
   padded.append(simdjson::SIMDJSON_PADDING, '\0');
-  Walker walker(text, padded.data(), max_fields, on_field);
+  Walker walker(text, padded.data(), usable, max_fields, on_field);
   od::document document;
   if (parser.iterate(simdjson::padded_string_view(padded.data(), usable, padded.size())).get(document)) return result;
   od::value root;
   bool complete = false;
+  bool alone = false;  // one document and nothing after it
   const auto error = document.get_value().get(root);
   if (error == simdjson::SCALAR_DOCUMENT_AS_VALUE) {
     complete = walker.walk_scalar(document);
+    alone = walker.scalar_alone();
   } else if (!error) {
     complete = walker.walk(root, {}, 0, 0);
+    alone = document.current_location().error() == simdjson::OUT_OF_BOUNDS;  // past the end: no location
   }
-  // One document and nothing after it (past the end, the parser has no location).
-  result.valid = complete && !walker.stopped() && usable == text.size() &&
-                 document.current_location().error() == simdjson::OUT_OF_BOUNDS;
+  result.valid = complete && alone && !walker.stopped() && usable == text.size();
   result.fields = walker.fields();
   // The parser keeps buffers sized for the largest document it has seen (several bytes per byte
   // of JSON), per thread: after an unusually large one, give them back.

@@ -145,6 +145,28 @@ TEST_CASE("JSON fields carry paths, keys, groups and the value's position") {
   CHECK_FALSE(cut.valid);
   CHECK(count == 2);
   CHECK(parse_json_fields("not json", 100, [](const JsonField&) {}).fields == 0);
+
+  // Cut inside a string (a body at the inspection bound): the fields before that string count.
+  std::vector<std::string> before_cut;
+  const auto in_string = parse_json_fields(R"({"imei": "353209091234567", "note": "the body was cut he)", 100,
+                                           [&](const JsonField& field) { before_cut.emplace_back(field.value); });
+  CHECK_FALSE(in_string.valid);
+  CHECK(before_cut == std::vector<std::string>{"353209091234567"});
+
+  // A whole document that is one scalar; trailing bytes after a document make it invalid.
+  std::vector<std::string> scalar;
+  CHECK(parse_json_fields(R"("353209091234567")", 100, [&](const JsonField& field) { scalar.emplace_back(field.value); }).valid);
+  CHECK(scalar == std::vector<std::string>{"353209091234567"});
+  CHECK_FALSE(parse_json_fields(R"({"a": 1} {"b": 2})", 100, [](const JsonField&) {}).valid);
+
+  // Nesting far deeper than any app's: no crash, the shallow values still reported.
+  std::string deep = R"({"imsi": "242016601234567", "d": )";
+  for (int i = 0; i < 5000; ++i) deep += "[";
+  for (int i = 0; i < 5000; ++i) deep += "]";
+  deep += "}";
+  std::size_t shallow = 0;
+  parse_json_fields(deep, 100, [&](const JsonField& field) { shallow += field.value == "242016601234567"; });
+  CHECK(shallow == 1);
 }
 
 TEST_CASE("form pairs and sniffing") {
