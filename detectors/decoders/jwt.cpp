@@ -35,18 +35,14 @@ std::optional<JwtParts> jwt_parts(std::string_view text) {
   const std::size_t start = jwt_start(text);
   if (start == std::string_view::npos) return std::nullopt;
   text.remove_prefix(start);
-  std::string_view parts[3];
-  std::size_t part = 0;
-  std::size_t begin = 0;
-  for (std::size_t i = 0; i <= text.size(); ++i) {
-    if (i < text.size() && url_safe[static_cast<unsigned char>(text[i])]) continue;
-    if (i < text.size() && text[i] != '.') return std::nullopt;  // a byte outside the token alphabet
-    if (part == 3) return std::nullopt;                           // a fourth part: JWE or something else
-    parts[part++] = text.substr(begin, i - begin);
-    begin = i + 1;
-  }
-  if (part != 3 || parts[1].empty()) return std::nullopt;
-  return JwtParts{parts[0], parts[1]};
+  // Exactly two dots, then every other byte in the URL-safe alphabet (a third dot: a JWE, whose
+  // payload is ciphertext, or something else).
+  const std::size_t first = text.find('.');
+  const std::size_t second = first == std::string_view::npos ? first : text.find('.', first + 1);
+  if (second == std::string_view::npos || second == first + 1) return std::nullopt;  // no payload
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (!url_safe[static_cast<unsigned char>(text[i])] && i != first && i != second) return std::nullopt;
+  return JwtParts{text.substr(0, first), text.substr(first + 1, second - first - 1)};
 }
 
 }  // namespace leakguard::decoders
