@@ -33,7 +33,7 @@ EventLine::EventLine(std::string_view type) {
   text_ += "{\"type\":";
   append_json_string(text_, type);
   text_ += ",\"ts\":\"";
-  text_ += rfc3339_now();
+  append_rfc3339_now(text_);
   text_ += '"';
 }
 

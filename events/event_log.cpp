@@ -23,6 +23,12 @@ constexpr std::size_t max_batch = 4096;
 }  // namespace
 
 std::string rfc3339_now() {
+  std::string out;
+  append_rfc3339_now(out);
+  return out;
+}
+
+void append_rfc3339_now(std::string& out) {
   const auto now = std::chrono::system_clock::now();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
@@ -37,13 +43,12 @@ std::string rfc3339_now() {
     cached_second = seconds;
   }
   const int millis = static_cast<int>(ms % 1000);
-  std::string out(cached_prefix);
+  out += cached_prefix;
   out += '.';
   out += static_cast<char>('0' + millis / 100);
   out += static_cast<char>('0' + millis / 10 % 10);
   out += static_cast<char>('0' + millis % 10);
   out += 'Z';
-  return out;
 }
 
 EventLog::EventLog(std::string path) : path_(std::move(path)) {

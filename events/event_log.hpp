@@ -17,6 +17,8 @@ using Json = nlohmann::json;
 
 // RFC 3339 UTC with milliseconds: 2026-11-28T09:00:00.123Z.
 std::string rfc3339_now();
+// The same, appended to `out` (no string of its own: once per event line on the proxy's hot path).
+void append_rfc3339_now(std::string& out);
 
 class EventLog {
  public:

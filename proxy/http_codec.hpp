@@ -78,7 +78,6 @@ class HttpStreamParser {
     return out;
   }
   int status_code() const { return status_code_; }       // responses
-  const std::vector<HttpHeader>& response_headers() const { return head_.headers; }
   const std::vector<HttpHeader>& trailers() const { return trailers_; }
   bool keep_alive() const { return keep_alive_; }
   bool chunked() const { return chunked_; }

@@ -14,7 +14,6 @@ namespace {
 
 constexpr std::size_t chunk = 64 * 1024;
 
-
 struct ZStream {
   z_stream stream{};
   bool initialised = false;

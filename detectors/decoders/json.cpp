@@ -148,7 +148,8 @@ class Walker {
 };
 
 // Where the string that is still open at the end of `text` starts (the text was cut inside it), or
-// text.size(): the opening quote of the last string, found by counting unescaped quotes.
+// text.size(): the opening quote of the last string, found by counting unescaped quotes. Only
+// called when simdjson reported an unclosed string.
 std::size_t unclosed_string(std::string_view text) {
   std::size_t open = text.size();
   bool inside = false;
@@ -179,30 +180,36 @@ JsonParseResult parse_json_fields(std::string_view text, std::size_t max_fields,
   if (max_fields == 0 || text.size() > 0xFFFFFFFFu - simdjson::SIMDJSON_PADDING) return result;
   thread_local od::parser parser;
   thread_local std::string padded;
-  // A body cut at the inspection bound usually ends inside a string, which simdjson's first pass
-  // refuses as a whole: walk the text before that string, so the fields before the cut count.
-  const std::size_t usable = unclosed_string(text);
-  padded.assign(text.data(), usable);
+  padded.assign(text.data(), text.size());
   padded.append(simdjson::SIMDJSON_PADDING, '\0');
-  Walker walker(text, padded.data(), usable, max_fields, on_field);
+  std::size_t usable = text.size();
   od::document document;
-  if (parser.iterate(simdjson::padded_string_view(padded.data(), usable, padded.size())).get(document)) return result;
-  od::value root;
-  bool complete = false;
-  bool alone = false;  // one document and nothing after it
-  const auto error = document.get_value().get(root);
-  if (error == simdjson::SCALAR_DOCUMENT_AS_VALUE) {
-    complete = walker.walk_scalar(document);
-    alone = walker.scalar_alone();
-  } else if (!error) {
-    complete = walker.walk(root, {}, 0, 0);
-    alone = document.current_location().error() == simdjson::OUT_OF_BOUNDS;  // past the end: no location
+  auto error = parser.iterate(simdjson::padded_string_view(padded.data(), usable, padded.size())).get(document);
+  if (error == simdjson::UNCLOSED_STRING) {
+    // A body cut at the inspection bound usually ends inside a string, which simdjson's first
+    // pass refuses as a whole: walk the text before that string, so the fields before the cut count.
+    usable = unclosed_string(text);
+    error = parser.iterate(simdjson::padded_string_view(padded.data(), usable, padded.size())).get(document);
   }
-  result.valid = complete && alone && !walker.stopped() && usable == text.size();
-  result.fields = walker.fields();
+  if (!error) {
+    Walker walker(text, padded.data(), usable, max_fields, on_field);
+    od::value root;
+    bool complete = false;
+    bool alone = false;  // one document and nothing after it
+    const auto root_error = document.get_value().get(root);
+    if (root_error == simdjson::SCALAR_DOCUMENT_AS_VALUE) {
+      complete = walker.walk_scalar(document);
+      alone = walker.scalar_alone();
+    } else if (!root_error) {
+      complete = walker.walk(root, {}, 0, 0);
+      alone = document.current_location().error() == simdjson::OUT_OF_BOUNDS;  // past the end: no location
+    }
+    result.valid = complete && alone && !walker.stopped() && usable == text.size();
+    result.fields = walker.fields();
+  }
   // The parser keeps buffers sized for the largest document it has seen (several bytes per byte
   // of JSON), per thread: after an unusually large one, give them back.
-  if (usable > (1u << 20)) {
+  if (text.size() > (1u << 20)) {
     parser = od::parser{};
     padded = std::string();
   }

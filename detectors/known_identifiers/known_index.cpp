@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/ascii.hpp"
 #include "detectors/identifiers.hpp"
 
 namespace leakguard::known {
@@ -22,8 +23,6 @@ std::uint64_t prefix_of(std::string_view text) {
   std::memcpy(&prefix, text.data(), std::min<std::size_t>(text.size(), sizeof prefix));
   return prefix;
 }
-
-char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string format_fixed(double value, int decimals) {
   char buffer[64];
@@ -160,7 +159,7 @@ void KnownIndex::compile() {
       literals[values_[patterns_[i].value].device].push_back({texts_[i], caseless_[i], i});
     } else {
       if (caseless_[i])
-        for (char& c : texts_[i]) c = lower_char(c);
+        for (char& c : texts_[i]) c = ascii_lower(c);
       DigestTable& table = caseless_[i] ? caseless_digests_ : digests_;
       if (texts_[i].size() < table.lengths.size()) table.lengths.set(texts_[i].size());
       table.entries.push_back({prefix_of(texts_[i]), i, std::move(texts_[i])});
@@ -191,7 +190,7 @@ void KnownIndex::match_digest(std::string_view token, std::uint32_t end, std::ve
   if (digests_.lengths.test(token.size())) digests_.find(token, end, out);
   if (!caseless_digests_.lengths.test(token.size())) return;
   char lowered[64] = {};
-  for (std::size_t i = 0; i < token.size(); ++i) lowered[i] = lower_char(token[i]);
+  for (std::size_t i = 0; i < token.size(); ++i) lowered[i] = ascii_lower(token[i]);
   caseless_digests_.find(std::string_view(lowered, token.size()), end, out);
 }
 
