@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "detectors/finding.hpp"
+#include "detectors/matchers/byte_classes.hpp"
 
 namespace leakguard {
 
@@ -104,10 +105,20 @@ class Arena {
 struct DecodedView {
   std::vector<ScanBuffer> buffers;
   std::vector<FieldSpan> fields;
+  // classes[i] is buffers[i]'s once build_classes() ran. Not shrunk by clear(), so that each
+  // keeps its storage from one request to the next.
+  std::vector<matchers::ByteClasses> classes;
+  std::size_t classes_built = 0;
 
   void clear() {
     buffers.clear();
     fields.clear();
+    classes_built = 0;
+  }
+  // Classifies the bytes of every buffer once, for all detectors (run before them).
+  void build_classes();
+  const matchers::ByteClasses& classes_of(const ScanBuffer& buffer) const {
+    return classes[static_cast<std::size_t>(&buffer - buffers.data())];
   }
   std::span<const FieldSpan> fields_of(const ScanBuffer& buffer) const {
     return {fields.data() + buffer.first_field, buffer.field_count};

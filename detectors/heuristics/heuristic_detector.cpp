@@ -68,7 +68,8 @@ class HeuristicDetector::BufferScan {
   void run(std::vector<matchers::ShapeMatch>& shapes) {
     // Candidate shapes only; every candidate is then checked here (boundaries, checksum, context).
     shapes.clear();
-    matchers::find_separated_shapes(bytes_, shapes);
+    const matchers::ByteClasses& classes = view_.classes_of(buffer_);
+    matchers::find_separated_shapes(bytes_, classes, shapes);
     for (const auto& shape : shapes) {
       switch (shape.shape) {
         case matchers::Shape::dashed_imei: dashed_imei(shape.begin, shape.end); break;
@@ -78,25 +79,15 @@ class HeuristicDetector::BufferScan {
         case matchers::Shape::decimal: decimal(shape.begin + 1); break;
       }
     }
-    // Digit runs and '@' have no separator to find them by. Runs of 7+ digits: any 7 consecutive
-    // bytes hold exactly one offset that is 6 modulo 7, so looking at every 7th byte finds every
-    // run; each run is then widened once.
+    // Digit runs and '@' have no separator to find them by: they are read from the byte classes.
+    classes.for_each_run<7>([](const matchers::ByteBlock& block) { return block.digit; },
+                            [&](std::size_t begin, std::size_t end) { digit_run(begin, end); });
     const std::size_t size = bytes_.size();
-    std::size_t done = 0;
-    for (std::size_t i = 6; i < size; i += 7) {
-      if (i < done || !ids::is_digit(bytes_[i])) continue;
-      std::size_t begin = i;
-      while (begin > done && ids::is_digit(bytes_[begin - 1])) --begin;
-      std::size_t end = i + 1;
-      while (end < size && ids::is_digit(bytes_[end])) ++end;
-      done = end;
-      if (end - begin >= 7) digit_run(begin, end);
-    }
-    for (const char* at = static_cast<const char*>(std::memchr(bytes_.data(), '@', size)); at;
-         at = static_cast<const char*>(std::memchr(at + 1, '@', size - static_cast<std::size_t>(at + 1 - bytes_.data())))) {
-      const std::size_t pos = static_cast<std::size_t>(at - bytes_.data());
-      if (pos > 0 && pos + 1 < size) email(pos);
-    }
+    for (std::size_t w = 0; w * 64 < size; ++w)
+      for (std::uint64_t at = classes.word(&matchers::ByteBlock::at, w); at; at &= at - 1) {
+        const std::size_t pos = w * 64 + static_cast<std::size_t>(__builtin_ctzll(at));
+        if (pos > 0 && pos + 1 < size) email(pos);
+      }
     pair_decimals();
     field_pass();
   }

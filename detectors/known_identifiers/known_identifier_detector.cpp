@@ -117,7 +117,7 @@ void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionCo
   const bool digests = (profiled && index_->has_digests()) || (learned && context.learned->has_digests());
   for (const ScanBuffer& buffer : view.buffers) {
     tokens.clear();
-    if (digests) matchers::find_digest_tokens(buffer.bytes, tokens);
+    if (digests) matchers::find_digest_tokens(view.classes_of(buffer), tokens);
     if (profiled) scan(*index_, context.device_index, false, buffer);
     if (learned) scan(*context.learned, 0, true, buffer);
   }

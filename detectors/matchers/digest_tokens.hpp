@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "detectors/matchers/byte_classes.hpp"
+
 namespace leakguard::matchers {
 
 struct Token {
@@ -17,6 +19,8 @@ struct Token {
 
 // Appends every maximal run of [A-Za-z0-9_-] (URL-safe base64) or of [A-Za-z0-9+/] (standard) whose
 // length is a digest length (32, 40, 64 if all hex; 22, 27, 43); a run of both alphabets once.
+void find_digest_tokens(const ByteClasses& classes, std::vector<Token>& out);
+// The same for bytes not classified yet (tests, one-off callers).
 void find_digest_tokens(std::string_view bytes, std::vector<Token>& out);
 
 }  // namespace leakguard::matchers

@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <array>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace leakguard::matchers {
 namespace {
 
@@ -58,63 +54,42 @@ void check(const char* s, std::size_t n, std::size_t p, std::vector<ShapeMatch>&
     out.push_back(at(Shape::uuid, p - 8, p + 28));
 }
 
-// Every shape has a hex digit on both sides of its checked separator, which most separators in
-// traffic ("en-US", "a.b", "Host: ") have not.
-bool candidate(const char* s, std::size_t p) {
-  return (s[p] == '-' || s[p] == ':' || s[p] == '.') && hex(s[p - 1]) && hex(s[p + 1]);
-}
-
-#if defined(__SSE2__)
-__m128i hex_lanes(__m128i v) {
-  const auto range = [](__m128i x, char low, char high) {
-    return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(low - 1))),
-                         _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(high + 1))));
-  };
-  return _mm_or_si128(range(v, '0', '9'), range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'f'));
-}
-
-// A bit per candidate() in p[0..16) (p[-1] and p[16] must be readable): sixteen bytes in ~40
-// instructions and, as important on random bytes, without a data-dependent branch (one per
-// separator, or even one per block with a separator, cost 10% on the raw-stream worst case).
-unsigned candidate_bits(const char* p) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i separator = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':'))),
-      _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
-  const unsigned separators = static_cast<unsigned>(_mm_movemask_epi8(separator));
-  // The neighbours' hex bits are this block's, shifted by one, plus the bytes just outside it.
-  const unsigned hex = static_cast<unsigned>(_mm_movemask_epi8(hex_lanes(v)));
-  const unsigned before = (hex << 1) | (hex_table[static_cast<unsigned char>(p[-1])] ? 1u : 0u);
-  const unsigned after = (hex >> 1) | (hex_table[static_cast<unsigned char>(p[16])] ? 1u << 15 : 0u);
-  return separators & before & after;
-}
-#endif
-
 }  // namespace
 
-bool find_separated_shapes(std::string_view bytes, std::vector<ShapeMatch>& out, std::size_t max_matches) {
+bool find_separated_shapes(std::string_view bytes, const ByteClasses& classes, std::vector<ShapeMatch>& out,
+                           std::size_t max_matches) {
   const std::size_t first = out.size();
   const char* s = bytes.data();
   const std::size_t n = bytes.size();
+  // Every shape has a hex digit on both sides of its checked separator, which most separators in
+  // traffic ("en-US", "a.b", "Host: ") have not: the candidates are a few ANDs a block away.
+  const std::size_t blocks = (n + 63) / 64;
   bool complete = true;
-  const auto visit = [&](std::size_t p) {
-    if (out.size() - first >= max_matches) complete = false;
-    else check(s, n, p, out);
-  };
-  // The checked separator is never the first or the last byte.
-  std::size_t i = 1;
-#if defined(__SSE2__)
-  for (; i + 17 <= n && complete; i += 16)
-    for (unsigned bits = candidate_bits(s + i); bits && complete; bits &= bits - 1)
-      visit(i + static_cast<std::size_t>(__builtin_ctz(bits)));
-#endif
-  for (; i + 1 < n && complete; ++i)
-    if (candidate(s, i)) visit(i);
+  for (std::size_t w = 0; w < blocks && complete; ++w) {
+    const std::uint64_t separators = classes.word(&ByteBlock::separator, w);
+    if (!separators) continue;
+    const std::uint64_t hex = classes.word(&ByteBlock::hex, w);
+    const std::uint64_t before = (hex << 1) | (w > 0 ? classes.word(&ByteBlock::hex, w - 1) >> 63 : 0);
+    const std::uint64_t after = (hex >> 1) | (classes.word(&ByteBlock::hex, w + 1) << 63);
+    for (std::uint64_t bits = separators & before & after; bits; bits &= bits - 1) {
+      if (out.size() - first >= max_matches) {
+        complete = false;
+        break;
+      }
+      check(s, n, w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)), out);
+    }
+  }
   // Callers pair neighbouring candidates (a latitude and its longitude), so the list reads in the
   // order of the text, as a regex engine reports it: by end offset. No two shapes end at one offset.
   std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
             [](const ShapeMatch& a, const ShapeMatch& b) { return a.end < b.end; });
   return complete;
+}
+
+bool find_separated_shapes(std::string_view bytes, std::vector<ShapeMatch>& out, std::size_t max_matches) {
+  thread_local ByteClasses classes;
+  classes.build(bytes);
+  return find_separated_shapes(bytes, classes, out, max_matches);
 }
 
 }  // namespace leakguard::matchers

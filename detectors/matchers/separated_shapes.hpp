@@ -1,7 +1,7 @@
 // Candidate shapes for the heuristics that are held together by separators: dashed IMEIs, MACs
 // (':' or '-'), UUIDs and decimals. Each shape has a '-', ':' or '.' at a fixed place, so the
-// finder visits only the separators (16 bytes at a time) and checks the shape around each one:
-// on a request head that is a few instructions a byte, where a Hyperscan NFA for the same
+// finder visits only the separators (read from the buffer's ByteClasses) and checks the shape
+// around each one: on a request head that is a few instructions a byte, where a Hyperscan NFA for the same
 // expressions cost 14 (they have no literal factor to anchor on).
 #pragma once
 
@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include "detectors/matchers/byte_classes.hpp"
 
 namespace leakguard::matchers {
 
@@ -29,6 +31,9 @@ struct ShapeMatch {
 // Appends every occurrence of every shape in `bytes` (overlapping ones included, as a regex
 // engine reporting all matches would), ordered by end offset; at most `max_matches` of them, so a
 // hostile body cannot grow the list without bound. Returns false if that bound cut the list short.
+bool find_separated_shapes(std::string_view bytes, const ByteClasses& classes, std::vector<ShapeMatch>& out,
+                           std::size_t max_matches = 1 << 16);
+// The same for bytes not classified yet (tests, one-off callers).
 bool find_separated_shapes(std::string_view bytes, std::vector<ShapeMatch>& out, std::size_t max_matches = 1 << 16);
 
 }  // namespace leakguard::matchers
