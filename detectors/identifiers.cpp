@@ -101,9 +101,10 @@ bool placeholder_digits(std::string_view digits) {
   if (digits.size() < 10) return false;
   bool ascending = true;
   bool descending = true;
-  for (std::size_t i = 1; i < digits.size(); ++i) {
-    if ((digits[i] - '0') != (digits[i - 1] - '0' + 1) % 10) ascending = false;
-    if ((digits[i] - '0') != (digits[i - 1] - '0' + 9) % 10) descending = false;
+  for (std::size_t i = 1; i < digits.size() && (ascending || descending); ++i) {
+    const char before = digits[i - 1];
+    if (digits[i] != (before == '9' ? '0' : before + 1)) ascending = false;
+    if (digits[i] != (before == '0' ? '9' : before - 1)) descending = false;
   }
   if (ascending || descending) return true;
   // A short prefix then zeros ("350000000000000", "8900000000000000000") is a template.

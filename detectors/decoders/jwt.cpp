@@ -22,13 +22,15 @@ std::size_t jwt_start(std::string_view text) {
   // "eyJ" + '.' + a payload + '.': nothing shorter is a token, and most values fail here or at once.
   if (text.size() < 8) return std::string_view::npos;
   if (text.starts_with("eyJ")) return 0;
-  // "Bearer ", "JWT ", "Token ": a scheme of letters, one space, then the token.
-  const std::size_t space = text.substr(0, 17).find(' ');
-  if (space == std::string_view::npos || space == 0 || !text.substr(space + 1).starts_with("eyJ"))
-    return std::string_view::npos;
-  for (std::size_t i = 0; i < space; ++i)
-    if (!letter(text[i])) return std::string_view::npos;
-  return space + 1;
+  // "Bearer ", "JWT ", "Token ": a scheme of up to 16 letters, one space, then the token. Most
+  // values fail at their first byte that is not a letter ("5.12.3", "nb-NO", "keep-alive").
+  const std::size_t limit = text.size() < 17 ? text.size() : 17;
+  for (std::size_t i = 0; i < limit; ++i) {
+    if (letter(text[i])) continue;
+    if (text[i] != ' ' || i == 0 || !text.substr(i + 1).starts_with("eyJ")) return std::string_view::npos;
+    return i + 1;
+  }
+  return std::string_view::npos;
 }
 
 std::optional<JwtParts> jwt_parts(std::string_view text) {

@@ -23,9 +23,11 @@ std::string to_lower(std::string_view text) {
   return out;
 }
 
+bool trimmable(char c) { return c == ' ' || c == '"' || c == '\''; }
+
 std::string_view trim_value(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '"' || text.front() == '\'')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '"' || text.back() == '\'')) text.remove_suffix(1);
+  while (!text.empty() && trimmable(text.front())) text.remove_prefix(1);
+  while (!text.empty() && trimmable(text.back())) text.remove_suffix(1);
   return text;
 }
 
@@ -332,7 +334,10 @@ class HeuristicDetector::BufferScan {
     std::vector<std::pair<const FieldSpan*, double>> e7_lon;
     for (const FieldSpan& field : list) {
       if ((field.decoded | buffer_.decoded) & decoded_all) continue;
-      const std::string_view value = trim_value(bytes_.substr(field.begin, field.end - field.begin));
+      const std::string_view raw = bytes_.substr(field.begin, field.end - field.begin);
+      // Most values are longer than any id judged here and have nothing to trim: no closer look.
+      if (raw.size() > 20 && !trimmable(raw.front()) && !trimmable(raw.back())) continue;
+      const std::string_view value = trim_value(raw);
       if (value.empty() || value.size() > 20) continue;
       const bool hex = all_hex(value);
       const bool number = ids::all_digits(value) || (value[0] == '-' && ids::all_digits(value.substr(1)));

@@ -9,9 +9,6 @@
 namespace leakguard::matchers {
 namespace {
 
-std::uint64_t bits_from(std::size_t begin_bit) { return ~std::uint64_t{0} << begin_bit; }
-std::uint64_t bits_below(std::size_t end_bit) { return end_bit >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << end_bit) - 1; }
-
 // One byte at a time: the definition, and the path where no vector one is compiled or supported.
 void classify_portable(const char* p, ByteBlock& block) {
   block = ByteBlock{};
@@ -154,32 +151,6 @@ void ByteClasses::build(std::string_view bytes, ClassifyPath path) {
     std::memcpy(padded, bytes.data() + whole * 64, tail);
     classify(padded, blocks_[whole]);
   }
-}
-
-bool ByteClasses::any(ByteSet set, std::size_t begin, std::size_t end) const {
-  if (begin >= end) return false;
-  const std::size_t first = begin / 64;
-  const std::size_t last = (end - 1) / 64;
-  for (std::size_t w = first; w <= last; ++w) {
-    std::uint64_t bits = word(set, w);
-    if (w == first) bits &= bits_from(begin % 64);
-    if (w == last) bits &= bits_below(end - last * 64);
-    if (bits) return true;
-  }
-  return false;
-}
-
-bool ByteClasses::all(ByteSet set, std::size_t begin, std::size_t end) const {
-  if (begin >= end) return true;
-  const std::size_t first = begin / 64;
-  const std::size_t last = (end - 1) / 64;
-  for (std::size_t w = first; w <= last; ++w) {
-    std::uint64_t missing = ~word(set, w);
-    if (w == first) missing &= bits_from(begin % 64);
-    if (w == last) missing &= bits_below(end - last * 64);
-    if (missing) return false;
-  }
-  return true;
 }
 
 }  // namespace leakguard::matchers
