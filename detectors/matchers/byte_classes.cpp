@@ -108,6 +108,7 @@ __attribute__((target("avx512bw"))) void classify_avx512(const char* p, ByteBloc
 
 ClassifyPath best_path() {
 #if defined(__x86_64__)
+  __builtin_cpu_init();  // harmless when constructors already ran it; needed if called before them
   if (__builtin_cpu_supports("avx512bw")) return ClassifyPath::avx512;
   if (__builtin_cpu_supports("avx2")) return ClassifyPath::avx2;
   return ClassifyPath::sse2;
@@ -121,6 +122,7 @@ ClassifyPath best_path() {
 std::vector<ClassifyPath> supported_classify_paths() {
   std::vector<ClassifyPath> paths{ClassifyPath::portable};
 #if defined(__x86_64__)
+  __builtin_cpu_init();
   paths.push_back(ClassifyPath::sse2);
   if (__builtin_cpu_supports("avx2")) paths.push_back(ClassifyPath::avx2);
   if (__builtin_cpu_supports("avx512bw")) paths.push_back(ClassifyPath::avx512);
