@@ -158,11 +158,10 @@ std::string encoding_chain(std::string_view layers, std::string_view transform) 
   return out;
 }
 
-std::uint32_t DecodedView::add(const ScanBuffer& buffer) {
-  buffers.push_back(buffer);
+void DecodedView::build_classes() {
   if (classes.size() < buffers.size()) classes.resize(buffers.size());
-  classes[buffers.size() - 1].build(buffer.bytes);
-  return static_cast<std::uint32_t>(buffers.size() - 1);
+  for (std::size_t i = 0; i < buffers.size(); ++i) classes[i].build(buffers[i].bytes);
+  classes_built = buffers.size();
 }
 
 }  // namespace leakguard

@@ -105,21 +105,21 @@ class Arena {
 struct DecodedView {
   std::vector<ScanBuffer> buffers;
   std::vector<FieldSpan> fields;
-  // classes[i] holds the byte classes of buffers[i], which the decoder's fast paths and the
-  // byte-level finders read. Not shrunk by clear(), so that each keeps its storage from one
-  // request to the next.
+  // classes[i] is buffers[i]'s once build_classes() ran. Not shrunk by clear(), so that each
+  // keeps its storage from one request to the next.
   std::vector<matchers::ByteClasses> classes;
+  std::size_t classes_built = 0;
 
   void clear() {
     buffers.clear();
     fields.clear();
+    classes_built = 0;
   }
-  // Appends a buffer and classifies its bytes (the bytes must not change afterwards).
-  std::uint32_t add(const ScanBuffer& buffer);
+  // Classifies the bytes of every buffer once, for all detectors (run before them).
+  void build_classes();
   const matchers::ByteClasses& classes_of(const ScanBuffer& buffer) const {
     return classes[static_cast<std::size_t>(&buffer - buffers.data())];
   }
-  const matchers::ByteClasses& classes_of(std::uint32_t buffer) const { return classes[buffer]; }
   std::span<const FieldSpan> fields_of(const ScanBuffer& buffer) const {
     return {fields.data() + buffer.first_field, buffer.field_count};
   }

@@ -59,8 +59,9 @@ std::size_t device_index(const Config& config, const DeviceProfile* device) {
   return static_cast<std::size_t>(-1);
 }
 
-void run_detectors(const InspectorCore& core, const DecodedView& view, const InspectionContext& context,
+void run_detectors(const InspectorCore& core, DecodedView& view, const InspectionContext& context,
                    std::vector<Finding>& findings) {
+  view.build_classes();
   std::shared_ptr<const known::KnownIndex> learned;
   if (context.learned) learned = context.learned->index();
   DetectionContext detection;

@@ -86,28 +86,23 @@ bool hex_and_dashes(std::string_view text) {
 
 // The fast path for a field: most values (a language tag, "keep-alive", a user agent, a version)
 // are plain text with nothing to decode in them. True only when sniff(value, false) must answer
-// Shape::raw and there is no percent escape, answered from the buffer's byte classes (a few bit
-// tests per 64 bytes) instead of the sniffers' separate passes and the copies expand_field makes
-// before them. The field itself is still scanned by every detector, with its place and key.
-bool plain_value(const matchers::ByteClasses& classes, std::size_t begin, std::string_view value) {
-  using matchers::ByteBlock;
-  const std::size_t end = begin + value.size();
-  if (classes.any_of([](const ByteBlock& b) { return b.percent | b.amp; }, begin, end)) return false;  // url, form
-  if (static_cast<unsigned char>(value.front()) == 0x1f) return false;                                  // gzip
+// Shape::raw and there is no percent escape, answered by a pass that stops early on ordinary text
+// instead of the sniffers' separate passes and the copies expand_field makes before them. The
+// field itself is still scanned by every detector, with its place and key.
+bool plain_value(std::string_view value) {
+  if (value.find('%') != std::string_view::npos || value.find('&') != std::string_view::npos) return false;  // url, form
+  if (static_cast<unsigned char>(value.front()) == 0x1f) return false;                                       // gzip
   const std::string_view text = trim(value);
   if (text.size() < 2) return true;
   const char first = text.front();
   if (first == '{' || first == '[' || first == '<' || first == '\xEF') return false;  // JSON, XML (BOM)
   if (decoders::jwt_start(text) != std::string_view::npos) return false;  // "Bearer eyJ...": spaces and dots, yet decodable
   // Hex and base64 need 16 bytes. Ids, UUIDs and hashes: hex (with dashes) is decoded only when
-  // it is hex of text. Anything else needs all its bytes in the base64 alphabet.
+  // it is hex of text. Anything else needs all its bytes in the base64 alphabet. (Hex digits and
+  // dashes are in it: one full pass at most, and ordinary text stops at its first letter.)
   if (text.size() < 16) return true;
-  const std::size_t text_begin = begin + static_cast<std::size_t>(text.data() - value.data());
-  const std::size_t text_end = text_begin + text.size();
-  // '-' is the byte both in the URL-safe alphabet and among the separators.
-  if (!classes.any_of([](const ByteBlock& b) { return b.hex | (b.url & b.separator); }, text_begin, text_end, true))
-    return !decoders::looks_like_hex_text(text, 16);
-  return classes.any_of([](const ByteBlock& b) { return b.base64; }, text_begin, text_end, true);
+  if (hex_and_dashes(text)) return !decoders::looks_like_hex_text(text, 16);
+  return decoders::has_non_base64_byte(text);
 }
 
 // HttpRequestHead::header() lives with the codec (leakguard_http); detection needs no codec.
@@ -119,7 +114,10 @@ std::string_view first_header(const HttpRequestHead& head, std::string_view name
 
 }  // namespace
 
-std::uint32_t RequestDecoder::add_buffer(const ScanBuffer& buffer) { return view_.add(buffer); }
+std::uint32_t RequestDecoder::add_buffer(const ScanBuffer& buffer) {
+  view_.buffers.push_back(buffer);
+  return static_cast<std::uint32_t>(view_.buffers.size() - 1);
+}
 
 bool RequestDecoder::budget(std::size_t bytes) {
   if (decoded_bytes_ + bytes > limits_.max_decoded_bytes) return false;
@@ -404,15 +402,7 @@ void RequestDecoder::expand_fields(std::uint32_t buffer, Hint hint) {
   const std::uint32_t first = view_.buffers[buffer].first_field;
   const std::uint32_t count = view_.buffers[buffer].field_count;
   for (std::uint32_t i = first; i < first + count; ++i) {
-    // By index each time: expand_field adds buffers and fields, and the vectors move.
-    const FieldSpan& field = view_.fields[i];
-    if (field.decoded & decoded_all) continue;  // already has its decoded child
-    // Plain fields, most of them, are passed over here, before the call: expand_field's frame
-    // (copies of the buffer and the field) is for the few it decodes.
-    const std::string_view value = view_.buffers[buffer].bytes.substr(field.begin, field.end - field.begin);
-    if (view_.buffers.size() < limits_.max_buffers &&
-        (value.size() < 3 || (hint.shape == Shape::raw && plain_value(view_.classes_of(buffer), field.begin, value))))
-      continue;
+    if (view_.fields[i].decoded & decoded_all) continue;  // already has its decoded child
     expand_field(buffer, i, hint);
   }
 }
@@ -425,8 +415,7 @@ void RequestDecoder::expand_field(std::uint32_t buffer_index, std::uint32_t fiel
   {
     const FieldSpan& field = view_.fields[field_index];
     const std::string_view value = view_.buffers[buffer_index].bytes.substr(field.begin, field.end - field.begin);
-    if (value.size() < 3 || (hint.shape == Shape::raw && plain_value(view_.classes_of(buffer_index), field.begin, value)))
-      return;
+    if (value.size() < 3 || (hint.shape == Shape::raw && plain_value(value))) return;
   }
   const ScanBuffer parent = view_.buffers[buffer_index];
   const FieldSpan field = view_.fields[field_index];

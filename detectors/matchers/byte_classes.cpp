@@ -24,11 +24,6 @@ void classify_portable(const char* p, ByteBlock& block) {
     if (c == '+' || c == '/') block.standard |= bit;
     if (c == '-' || c == ':' || c == '.') block.separator |= bit;
     if (c == '@') block.at |= bit;
-    if (c == '%') block.percent |= bit;
-    if (c == '&') block.amp |= bit;
-    if ((folded >= 'a' && folded <= 'z') || digit || c == '+' || c == '/' || c == '-' || c == '_' || c == '=' ||
-        c == '\r' || c == '\n')
-      block.base64 |= bit;
   }
 }
 
@@ -56,11 +51,7 @@ void classify_sse2(const char* p, ByteBlock& block) {
     block.standard |= bits(_mm_or_si128(is(v, '+'), is(v, '/'))) << shift;
     block.separator |= bits(_mm_or_si128(dash, _mm_or_si128(is(v, ':'), is(v, '.')))) << shift;
     block.at |= bits(is(v, '@')) << shift;
-    block.percent |= bits(is(v, '%')) << shift;
-    block.amp |= bits(is(v, '&')) << shift;
-    block.base64 |= bits(_mm_or_si128(is(v, '='), _mm_or_si128(is(v, '\r'), is(v, '\n')))) << shift;
   }
-  block.base64 |= block.letter | block.digit | block.url | block.standard;
 }
 
 #define LEAKGUARD_AVX2 __attribute__((target("avx2"), always_inline)) inline
@@ -89,12 +80,7 @@ __attribute__((target("avx2"))) void classify_avx2(const char* p, ByteBlock& blo
     block.standard |= bits_avx2(_mm256_or_si256(is_avx2(v, '+'), is_avx2(v, '/'))) << shift;
     block.separator |= bits_avx2(_mm256_or_si256(dash, _mm256_or_si256(is_avx2(v, ':'), is_avx2(v, '.')))) << shift;
     block.at |= bits_avx2(is_avx2(v, '@')) << shift;
-    block.percent |= bits_avx2(is_avx2(v, '%')) << shift;
-    block.amp |= bits_avx2(is_avx2(v, '&')) << shift;
-    block.base64 |= bits_avx2(_mm256_or_si256(is_avx2(v, '='), _mm256_or_si256(is_avx2(v, '\r'), is_avx2(v, '\n'))))
-                    << shift;
   }
-  block.base64 |= block.letter | block.digit | block.url | block.standard;
 }
 
 // AVX-512BW compares 64 bytes into a 64-bit mask in one instruction: a block is ~20 of them.
@@ -117,10 +103,6 @@ __attribute__((target("avx512bw"))) void classify_avx512(const char* p, ByteBloc
   block.standard = is_avx512(v, '+') | is_avx512(v, '/');
   block.separator = dash | is_avx512(v, ':') | is_avx512(v, '.');
   block.at = is_avx512(v, '@');
-  block.percent = is_avx512(v, '%');
-  block.amp = is_avx512(v, '&');
-  block.base64 = block.letter | block.digit | block.url | block.standard | is_avx512(v, '=') | is_avx512(v, '\r') |
-                 is_avx512(v, '\n');
 }
 #endif
 

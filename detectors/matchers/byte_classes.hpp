@@ -22,9 +22,6 @@ struct ByteBlock {
   std::uint64_t standard = 0;   // '+' '/': the standard alphabet's two
   std::uint64_t separator = 0;  // '-' ':' '.': what holds MACs, UUIDs, dashed IMEIs and decimals together
   std::uint64_t at = 0;         // '@'
-  std::uint64_t percent = 0;    // '%'
-  std::uint64_t amp = 0;        // '&'
-  std::uint64_t base64 = 0;     // every byte a base64 decoder takes: both alphabets, '=', CR, LF
 };
 
 using ByteSet = std::uint64_t ByteBlock::*;
@@ -59,33 +56,28 @@ class ByteClasses {
   // Word `w` of a set; zero past the end (bytes past the end belong to no class).
   std::uint64_t word(ByteSet set, std::size_t w) const { return w < blocks_.size() ? blocks_[w].*set : 0; }
   // Is any byte of [begin, end) in the set (any_of), or in every set's complement (!all_of)?
-  bool any(ByteSet set, std::size_t begin, std::size_t end) const {
-    return any_of([set](const ByteBlock& block) { return block.*set; }, begin, end, false);
-  }
-  bool all(ByteSet set, std::size_t begin, std::size_t end) const {
-    return !any_of([set](const ByteBlock& block) { return block.*set; }, begin, end, true);
-  }
-  // The same for a set made of several (`in(block)`), or, `outside`, for its complement.
-  template <typename In>
-  bool any_of(In in, std::size_t begin, std::size_t end, bool outside = false) const {
-    if (begin >= end) return false;
-    const std::size_t first = begin / 64;
-    const std::size_t last = (end - 1) / 64;
-    for (std::size_t w = first; w <= last; ++w) {
-      std::uint64_t bits = w < blocks_.size() ? in(blocks_[w]) : 0;
-      if (outside) bits = ~bits;
-      if (w == first) bits &= ~std::uint64_t{0} << (begin % 64);
-      if (w == last && end - last * 64 < 64) bits &= (std::uint64_t{1} << (end - last * 64)) - 1;
-      if (bits) return true;
-    }
-    return false;
-  }
+  bool any(ByteSet set, std::size_t begin, std::size_t end) const { return count_in(set, begin, end, false) != 0; }
+  bool all(ByteSet set, std::size_t begin, std::size_t end) const { return count_in(set, begin, end, true) == 0; }
   // Calls on_run(begin, end) for each maximal run of at least `min_length` (1..64) bytes that are
   // in the set `in(block)` names (one member, or several ORed), in order.
   template <std::size_t min_length, typename In, typename OnRun>
   void for_each_run(In in, OnRun&& on_run) const;
 
  private:
+  // Nonzero if a byte of [begin, end) is in the set (or, `inverted`, outside it).
+  std::uint64_t count_in(ByteSet set, std::size_t begin, std::size_t end, bool inverted) const {
+    if (begin >= end) return 0;
+    const std::size_t first = begin / 64;
+    const std::size_t last = (end - 1) / 64;
+    for (std::size_t w = first; w <= last; ++w) {
+      std::uint64_t bits = inverted ? ~word(set, w) : word(set, w);
+      if (w == first) bits &= ~std::uint64_t{0} << (begin % 64);
+      if (w == last && end - last * 64 < 64) bits &= (std::uint64_t{1} << (end - last * 64)) - 1;
+      if (bits) return bits;
+    }
+    return 0;
+  }
+
   std::vector<ByteBlock> blocks_;
   std::size_t size_ = 0;
 };
