@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/ascii.hpp"
 #include "detectors/decoders/url.hpp"
 
 namespace leakguard {
@@ -117,8 +118,13 @@ std::string Place::str() const {
 
 std::string_view Place::in(Arena& arena) const {
   if (name.empty()) return prefix;
-  if (!lower_name) return arena.concat(prefix, name);
-  return arena.copy(str());
+  const std::string_view joined = arena.concat(prefix, name);
+  if (lower_name) {
+    // The arena's own bytes, lower-cased where they lie (no string on the heap for each header).
+    char* tail = const_cast<char*>(joined.data()) + prefix.size();
+    for (std::size_t i = 0; i < name.size(); ++i) tail[i] = ascii_lower(tail[i]);
+  }
+  return joined;
 }
 
 std::string where_of(const ScanBuffer& buffer, const FieldSpan* field) {
