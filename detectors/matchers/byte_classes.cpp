@@ -1,5 +1,6 @@
 #include "detectors/matchers/byte_classes.hpp"
 
+#include <array>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -9,21 +10,49 @@
 namespace leakguard::matchers {
 namespace {
 
-// One byte at a time: the definition, and the path where no vector one is compiled or supported.
+// The classes of each byte value, one bit per class, in ByteBlock's member order.
+enum : std::uint8_t { c_digit = 1, c_hex = 2, c_letter = 4, c_url = 8, c_standard = 16, c_separator = 32, c_at = 64 };
+constexpr std::array<std::uint8_t, 256> make_class_table() {
+  std::array<std::uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const int folded = c | 0x20;
+    std::uint8_t classes = 0;
+    if (c >= '0' && c <= '9') classes |= c_digit | c_hex;
+    if (folded >= 'a' && folded <= 'z') classes |= c_letter;
+    if (folded >= 'a' && folded <= 'f') classes |= c_hex;
+    if (c == '-' || c == '_') classes |= c_url;
+    if (c == '+' || c == '/') classes |= c_standard;
+    if (c == '-' || c == ':' || c == '.') classes |= c_separator;
+    if (c == '@') classes |= c_at;
+    table[static_cast<std::size_t>(c)] = classes;
+  }
+  return table;
+}
+constexpr auto class_table = make_class_table();
+
+// Without vector instructions: eight table lookups make a word of eight class bytes, and one
+// multiplication per class gathers that class's bit of each byte into eight adjacent bits. The
+// definition the vector paths are tested against, and the path where none is compiled or
+// supported (ARM routers).
 void classify_portable(const char* p, ByteBlock& block) {
   block = ByteBlock{};
-  for (unsigned i = 0; i < 64; ++i) {
-    const char c = p[i];
-    const char folded = static_cast<char>(c | 0x20);
-    const std::uint64_t bit = std::uint64_t{1} << i;
-    const bool digit = c >= '0' && c <= '9';
-    if (digit) block.digit |= bit;
-    if (digit || (folded >= 'a' && folded <= 'f')) block.hex |= bit;
-    if (folded >= 'a' && folded <= 'z') block.letter |= bit;
-    if (c == '-' || c == '_') block.url |= bit;
-    if (c == '+' || c == '/') block.standard |= bit;
-    if (c == '-' || c == ':' || c == '.') block.separator |= bit;
-    if (c == '@') block.at |= bit;
+  for (unsigned group = 0; group < 8; ++group) {
+    std::uint64_t bytes = 0;
+    for (unsigned i = 0; i < 8; ++i)
+      bytes |= std::uint64_t{class_table[static_cast<unsigned char>(p[group * 8 + i])]} << (8 * i);
+    // Bit k of byte i to bit i of the top byte: (x >> k) & 0x01.. keeps one bit a byte, and the
+    // multiplier adds byte i's bit at position 56 + i (no carries: at most one bit per column).
+    const auto gather = [bytes](unsigned k) {
+      return (((bytes >> k) & 0x0101010101010101u) * 0x0102040810204080u) >> 56;
+    };
+    const unsigned shift = group * 8;
+    block.digit |= gather(0) << shift;
+    block.hex |= gather(1) << shift;
+    block.letter |= gather(2) << shift;
+    block.url |= gather(3) << shift;
+    block.standard |= gather(4) << shift;
+    block.separator |= gather(5) << shift;
+    block.at |= gather(6) << shift;
   }
 }
 
