@@ -175,6 +175,7 @@ void ByteClasses::build(std::string_view bytes, ClassifyPath path) {
   const std::size_t whole = bytes.size() / 64;
   const std::size_t tail = bytes.size() % 64;
   blocks_.resize(whole + (tail ? 1 : 0));
+  block_count_ = blocks_.size();
   for (std::size_t b = 0; b < whole; ++b) classify(bytes.data() + b * 64, blocks_[b]);
   if (tail) {
     // The last bytes, padded with zeros: a zero byte is in no class.

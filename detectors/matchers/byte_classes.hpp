@@ -54,7 +54,7 @@ class ByteClasses {
   std::size_t size() const { return size_; }
 
   // Word `w` of a set; zero past the end (bytes past the end belong to no class).
-  std::uint64_t word(ByteSet set, std::size_t w) const { return w < blocks_.size() ? blocks_[w].*set : 0; }
+  std::uint64_t word(ByteSet set, std::size_t w) const { return w < block_count_ ? blocks_[w].*set : 0; }
   // Is any byte of [begin, end) in the set (any_of), or in every set's complement (!all_of)?
   bool any(ByteSet set, std::size_t begin, std::size_t end) const { return count_in(set, begin, end, false) != 0; }
   bool all(ByteSet set, std::size_t begin, std::size_t end) const { return count_in(set, begin, end, true) == 0; }
@@ -80,13 +80,14 @@ class ByteClasses {
 
   std::vector<ByteBlock> blocks_;
   std::size_t size_ = 0;
+  std::size_t block_count_ = 0;  // blocks_.size(), kept: a ByteBlock is 56 bytes, and size() divides
 };
 
 template <std::size_t min_length, typename In, typename OnRun>
 void ByteClasses::for_each_run(In in, OnRun&& on_run) const {
   static_assert(min_length >= 1 && min_length <= 64);
   const auto word_of = [&](std::size_t w) -> std::uint64_t {
-    if (w >= blocks_.size()) return 0;
+    if (w >= block_count_) return 0;
     return in(blocks_[w]);
   };
   // Bit i of `starts` is set when bytes i .. i + min_length - 1 are all in the set: the runs long
@@ -94,7 +95,7 @@ void ByteClasses::for_each_run(In in, OnRun&& on_run) const {
   // next block are seen; a handful of shifts and ANDs a block, where walking bytes costs dozens.
   std::size_t done = 0;  // bytes before this are inside runs already reported
   std::uint64_t next = word_of(0);
-  for (std::size_t w = 0; w < blocks_.size(); ++w) {
+  for (std::size_t w = 0; w < block_count_; ++w) {
     const std::uint64_t current = next;
     next = word_of(w + 1);
     if (current == 0) continue;
