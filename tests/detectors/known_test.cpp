@@ -161,3 +161,17 @@ TEST_CASE("byte locations point at the identifier as sent, for in-place redactio
   REQUIRE(imsi);
   CHECK(imsi->locations.empty());  // only exists after decoding: not redactable in place
 }
+
+TEST_CASE("small buffers share one scan, and no match runs from one into the next") {
+  // Escaped JSON strings are unescaped into buffers of their own, next to each other. The known
+  // detector scans small buffers in one Hyperscan call; the IMEI split across two of them
+  // ("35320909" + "1234567") must not be found, and a whole one in the second must.
+  Profiled p;
+  const std::vector<HttpHeader> json = {{"Content-Type", "application/json"}};
+  const auto split = p.known_only("/", json, R"({"a":"\u00335320909","b":"\u0031234567"})");
+  CHECK(split.findings.empty());
+  const auto whole = p.known_only("/", json, R"({"a":"\u00335320909","b":"\u003353209091234567"})");
+  REQUIRE(whole.findings.size() == 1);
+  CHECK(whole.findings[0].kind == IdentifierKind::imei);
+  CHECK(whole.findings[0].where == "body.json:b");
+}
