@@ -167,7 +167,6 @@ std::string encoding_chain(std::string_view layers, std::string_view transform) 
 void DecodedView::build_classes() {
   if (classes.size() < buffers.size()) classes.resize(buffers.size());
   for (std::size_t i = 0; i < buffers.size(); ++i) classes[i].build(buffers[i].bytes);
-  classes_built = buffers.size();
 }
 
 }  // namespace leakguard

@@ -108,12 +108,10 @@ struct DecodedView {
   // classes[i] is buffers[i]'s once build_classes() ran. Not shrunk by clear(), so that each
   // keeps its storage from one request to the next.
   std::vector<matchers::ByteClasses> classes;
-  std::size_t classes_built = 0;
 
   void clear() {
     buffers.clear();
     fields.clear();
-    classes_built = 0;
   }
   // Classifies the bytes of every buffer once, for all detectors (run before them).
   void build_classes();
