@@ -83,12 +83,9 @@ class HeuristicDetector::BufferScan {
     // Digit runs and '@' have no separator to find them by: they are read from the byte classes.
     classes.for_each_run<7>([](const matchers::ByteBlock& block) { return block.digit; },
                             [&](std::size_t begin, std::size_t end) { digit_run(begin, end); });
-    const std::size_t size = bytes_.size();
-    for (std::size_t w = 0; w * 64 < size; ++w)
-      for (std::uint64_t at = classes.word(&matchers::ByteBlock::at, w); at; at &= at - 1) {
-        const std::size_t pos = w * 64 + static_cast<std::size_t>(__builtin_ctzll(at));
-        if (pos > 0 && pos + 1 < size) email(pos);
-      }
+    // An address has a byte before and after its '@'.
+    if (bytes_.size() > 2)
+      classes.for_each_bit(&matchers::ByteBlock::at, 1, bytes_.size() - 1, [&](std::size_t pos) { email(pos); });
     pair_decimals();
     field_pass();
   }

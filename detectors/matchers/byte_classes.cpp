@@ -58,7 +58,9 @@ void classify_portable(const char* p, ByteBlock& block) {
 
 #if defined(__x86_64__)
 // Signed lanes: SSE2 and AVX2 compare signed bytes in one instruction, and bytes >= 0x80
-// (negative) fall in no range. Sixteen bytes a step; the baseline of every x86-64.
+// (negative) fall in no range. Sixteen bytes a step; the baseline of every x86-64. The AVX2
+// version below is this one at 32 bytes: the same classes, its own intrinsics, because AVX2 code
+// must sit in a function compiled for that target (a template shared by both cannot be).
 void classify_sse2(const char* p, ByteBlock& block) {
   const auto range = [](__m128i v, char low, char high) {
     return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(low - 1))),

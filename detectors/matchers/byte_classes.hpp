@@ -58,6 +58,16 @@ class ByteClasses {
   // Is any byte of [begin, end) in the set (any_of), or in every set's complement (!all_of)?
   bool any(ByteSet set, std::size_t begin, std::size_t end) const { return count_in(set, begin, end, false) != 0; }
   bool all(ByteSet set, std::size_t begin, std::size_t end) const { return count_in(set, begin, end, true) == 0; }
+  // Calls on_bit(position) for each byte of [begin, end) in the set, in order.
+  template <typename OnBit>
+  void for_each_bit(ByteSet set, std::size_t begin, std::size_t end, OnBit&& on_bit) const {
+    for (std::size_t w = begin / 64; w * 64 < end; ++w) {
+      std::uint64_t bits = word(set, w);
+      if (w == begin / 64) bits &= ~std::uint64_t{0} << (begin % 64);
+      if (end - w * 64 < 64) bits &= (std::uint64_t{1} << (end - w * 64)) - 1;
+      for (; bits; bits &= bits - 1) on_bit(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)));
+    }
+  }
   // Calls on_run(begin, end) for each maximal run of at least `min_length` (1..64) bytes that are
   // in the set `in(block)` names (one member, or several ORed), in order.
   template <std::size_t min_length, typename In, typename OnRun>

@@ -18,16 +18,10 @@ void add_if_digest(const ByteClasses& classes, std::size_t begin, std::size_t en
 // the other alphabet has and this one has not.
 void split(const ByteClasses& classes, std::size_t begin, std::size_t end, ByteSet cut, std::vector<Token>& out) {
   std::size_t start = begin;
-  for (std::size_t w = begin / 64; w * 64 < end; ++w) {
-    std::uint64_t bits = classes.word(cut, w);
-    if (w == begin / 64) bits &= ~std::uint64_t{0} << (begin % 64);
-    if (end - w * 64 < 64) bits &= (std::uint64_t{1} << (end - w * 64)) - 1;
-    for (; bits; bits &= bits - 1) {
-      const std::size_t at = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
-      add_if_digest(classes, start, at, out);
-      start = at + 1;
-    }
-  }
+  classes.for_each_bit(cut, begin, end, [&](std::size_t at) {
+    add_if_digest(classes, start, at, out);
+    start = at + 1;
+  });
   add_if_digest(classes, start, end, out);
 }
 

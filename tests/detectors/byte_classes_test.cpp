@@ -43,6 +43,15 @@ bool in_class(char c, std::uint64_t ByteBlock::*set) {
 constexpr std::uint64_t ByteBlock::*all_sets[] = {&ByteBlock::digit,    &ByteBlock::hex,       &ByteBlock::letter, &ByteBlock::url,
                                                   &ByteBlock::standard, &ByteBlock::separator, &ByteBlock::at};
 
+using Runs = std::vector<std::pair<std::size_t, std::size_t>>;
+
+template <std::size_t min_length, typename In>
+Runs runs(const ByteClasses& classes, In in) {
+  Runs found;
+  classes.for_each_run<min_length>(in, [&](std::size_t begin, std::size_t end) { found.emplace_back(begin, end); });
+  return found;
+}
+
 }  // namespace
 
 TEST_CASE("byte classes: every vector path classifies as the byte-by-byte definition does") {
@@ -75,14 +84,14 @@ TEST_CASE("byte classes: runs, any and all answer as a byte walk does") {
   const auto digits = [](const ByteBlock& block) { return block.digit; };
   const auto base64 = [](const ByteBlock& block) { return block.letter | block.digit | block.url | block.standard; };
   const auto walk = [](const std::string& text, std::size_t min_length, auto member) {
-    std::vector<std::pair<std::size_t, std::size_t>> runs;
+    Runs found;
     std::size_t start = 0;
     for (std::size_t i = 0; i <= text.size(); ++i) {
       if (i < text.size() && member(text[i])) continue;
-      if (i - start >= min_length) runs.emplace_back(start, i);
+      if (i - start >= min_length) found.emplace_back(start, i);
       start = i + 1;
     }
-    return runs;
+    return found;
   };
   const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
   const auto is_base64 = [](char c) {
@@ -93,20 +102,10 @@ TEST_CASE("byte classes: runs, any and all answer as a byte walk does") {
     ByteClasses classes;
     classes.build(text);
     CAPTURE(text);
-    std::vector<std::pair<std::size_t, std::size_t>> found;
-    const auto collect = [&](std::size_t begin, std::size_t end) { found.emplace_back(begin, end); };
-    found.clear();
-    classes.for_each_run<1>(digits, collect);
-    CHECK(found == walk(text, 1, is_digit));
-    found.clear();
-    classes.for_each_run<7>(digits, collect);
-    CHECK(found == walk(text, 7, is_digit));
-    found.clear();
-    classes.for_each_run<22>(base64, collect);
-    CHECK(found == walk(text, 22, is_base64));
-    found.clear();
-    classes.for_each_run<64>(base64, collect);
-    CHECK(found == walk(text, 64, is_base64));
+    CHECK(runs<1>(classes, digits) == walk(text, 1, is_digit));
+    CHECK(runs<7>(classes, digits) == walk(text, 7, is_digit));
+    CHECK(runs<22>(classes, base64) == walk(text, 22, is_base64));
+    CHECK(runs<64>(classes, base64) == walk(text, 64, is_base64));
     for (int probe = 0; probe < 8 && !text.empty(); ++probe) {
       const std::size_t begin = rng() % text.size();
       const std::size_t end = begin + rng() % (text.size() - begin + 1);
