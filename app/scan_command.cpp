@@ -190,10 +190,13 @@ int scan_command(Arguments args) {
     if (looks_like_http_request(bytes)) {
       const CapturedRequests captured = parse_captured_requests(bytes, config.limits.max_inspect_bytes);
       context.transport = "http";
+      HeaderMemo memo;  // a capture file is one connection's requests, as the proxy sees them
+      context.header_memo = &memo;
       for (const auto& request : captured.requests) output.report(inspector->inspect_request(request, context), "http", &request.head);
       if (captured.error && !captured.remainder.empty())
         std::fprintf(stderr, "leakguard scan: %s: %s; the last %zu bytes are scanned as raw bytes\n", path.c_str(),
                      captured.error->c_str(), captured.remainder.size());
+      context.header_memo = nullptr;
       raw = captured.remainder;
     }
     if (!raw.empty()) {

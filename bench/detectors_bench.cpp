@@ -10,7 +10,9 @@
 #include <zlib.h>
 
 #include "config/config.hpp"
+#include "detectors/decoders/request_decoder.hpp"
 #include "detectors/inspector.hpp"
+#include "detectors/registry.hpp"
 #include "tests/support/inputs.hpp"
 
 namespace {
@@ -154,6 +156,76 @@ void BM_PlainRequestLarge(benchmark::State& state) {
   run_request(state, request, true);
 }
 
+// Where the plain request's time goes: state.range(0) = 0 decodes only; 1 also classifies the
+// bytes; 2 + i also runs the first i + 1 detectors in registry order. The differences between
+// rows are the stages' costs (settling is what BM_PlainRequest adds to the last row).
+void BM_PlainRequestStages(benchmark::State& state) {
+  Fixture& f = fixture();
+  static const auto detectors = build_detectors(f.inspector.config());
+  const auto stage = static_cast<std::size_t>(state.range(0));
+  const HttpRequest request = plain_request();
+  DetectionContext detection;
+  detection.device = f.context.device;
+  detection.device_index = 7;
+  DecodedView view;
+  Arena arena;
+  std::vector<Anomaly> anomalies;
+  std::vector<Finding> findings;
+  const DecodeLimits limits;
+  for (auto _ : state) {
+    view.clear();
+    arena.reset();
+    anomalies.clear();
+    findings.clear();
+    RequestDecoder decoder(view, arena, limits, anomalies);
+    decoder.decode_request(request);
+    if (stage >= 1) view.build_classes();
+    for (std::size_t i = 0; i + 2 <= stage && i < detectors.size(); ++i) detectors[i]->inspect(view, detection, findings);
+    benchmark::DoNotOptimize(findings);
+  }
+  state.SetLabel(stage == 0 ? "decode" : stage == 1 ? "+classes" : "+" + std::string(detectors[stage - 2]->name()));
+  state.counters["buffers"] = static_cast<double>(view.buffers.size());
+  state.counters["fields"] = static_cast<double>(view.fields.size());
+}
+
+// Requests as one keep-alive connection of an app sends them: each has its own query (page,
+// timestamp) and X-Request-Id, and the same User-Agent, token, cookies and Accept headers as the
+// others. With the connection's HeaderMemo (header_memo.hpp) those repeated lines are inspected once.
+// range(0) = 0: without the memo, each request from scratch.
+void BM_PlainRequestSession(benchmark::State& state) {
+  Fixture& f = fixture();
+  std::mt19937_64 rng(5);
+  std::vector<HttpRequest> requests;
+  for (int i = 0; i < 16; ++i) {
+    HttpRequest request = plain_request();
+    request.head.target = "/api/v2/feed/items?page=" + std::to_string(i + 1) + "&per_page=20&lang=nb-NO&sort=recent" +
+                          "&client=android&build=20241128&session=8f14e45fceea167a5a36dedd4bea2543&ts=" +
+                          std::to_string(1732780800123 + i * 4711);
+    for (auto& header : request.head.headers)
+      if (header.name == "X-Request-Id")
+        header.value = hex(rng, 8) + "-" + hex(rng, 4) + "-4" + hex(rng, 3) + "-9" + hex(rng, 3) + "-" + hex(rng, 12);
+    requests.push_back(std::move(request));
+  }
+  HeaderMemo memo;
+  InspectionContext context = f.context;
+  if (state.range(0)) context.header_memo = &memo;
+  InspectionResult result;
+  std::size_t next = 0;
+  std::int64_t bytes = 0;
+  for (auto _ : state) {
+    const HttpRequest& request = requests[next];
+    next = (next + 1) % requests.size();
+    result.clear();
+    f.inspector.inspect_request(request, context, result);
+    benchmark::DoNotOptimize(result);
+    bytes += static_cast<std::int64_t>(wire_size(request));
+  }
+  state.SetBytesProcessed(bytes);
+  state.SetLabel(state.range(0) ? "header memo" : "no memo");
+  state.counters["findings"] = static_cast<double>(result.findings.size());
+  state.counters["remembered_lines"] = static_cast<double>(memo.size());
+}
+
 void BM_PlainRequestWithLeak(benchmark::State& state) {
   HttpRequest request = plain_request();
   const DeviceProfile& device = fixture().inspector.config().devices[7];
@@ -268,7 +340,9 @@ void BM_InspectorBuild(benchmark::State& state) {
 BENCHMARK(BM_PlainRequest);
 BENCHMARK(BM_PlainRequestNoProfile);
 BENCHMARK(BM_PlainRequestLarge);
+BENCHMARK(BM_PlainRequestSession)->Arg(0)->Arg(1);
 BENCHMARK(BM_PlainRequestWithLeak);
+BENCHMARK(BM_PlainRequestStages)->DenseRange(0, 4);
 BENCHMARK(BM_JsonBody)->Arg(16)->Arg(256);
 BENCHMARK(BM_GzipJsonBody)->Arg(16)->Arg(256);
 BENCHMARK(BM_PlainTextBody)->Arg(16 << 10)->Arg(256 << 10);

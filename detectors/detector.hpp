@@ -19,11 +19,21 @@ namespace known {
 class KnownIndex;
 }
 
+// What detectors tell the Inspector about an exchange besides findings.
+struct DetectionNotes {
+  // A candidate was seen whose verdict depends on other fields of its buffer: a coordinate that
+  // pairs with one elsewhere, a cell id whose network may sit in another header. Set it for every
+  // such candidate, reported or not: the HeaderMemo (header_memo.hpp) leaves clean header lines
+  // out of an inspection only while no detector sets it.
+  bool cross_field_candidate = false;
+};
+
 // What a detector may know about the exchange besides its bytes.
 struct DetectionContext {
   const DeviceProfile* device = nullptr;           // the client's profile; null: heuristics only
   std::size_t device_index = static_cast<std::size_t>(-1);  // its index in Config::devices
   const known::KnownIndex* learned = nullptr;      // values learned for this device so far; may be null
+  DetectionNotes* notes = nullptr;                 // never null when the Inspector calls
 };
 
 class Detector {

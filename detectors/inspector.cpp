@@ -1,6 +1,7 @@
 #include "detectors/inspector.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <unordered_map>
 
 #include "detectors/known_identifiers/known_index.hpp"
@@ -9,6 +10,7 @@
 namespace leakguard {
 
 struct InspectorCore {
+  std::uint64_t generation = 0;  // unique per core: what a HeaderMemo's contents were found clean under
   ConfigSnapshot config;
   std::vector<std::shared_ptr<const Detector>> detectors;
   std::vector<std::string_view> learning_detectors;
@@ -59,16 +61,30 @@ std::size_t device_index(const Config& config, const DeviceProfile* device) {
   return static_cast<std::size_t>(-1);
 }
 
-void run_detectors(const InspectorCore& core, DecodedView& view, const InspectionContext& context,
-                   std::vector<Finding>& findings) {
+std::uint64_t next_generation() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+
+// `learned`: the device's learned values as the caller read them (context.learned->index()).
+DetectionNotes run_detectors(const InspectorCore& core, DecodedView& view, const InspectionContext& context,
+                             const known::KnownIndex* learned, std::vector<Finding>& findings) {
   view.build_classes();
-  std::shared_ptr<const known::KnownIndex> learned;
-  if (context.learned) learned = context.learned->index();
+  DetectionNotes notes;
   DetectionContext detection;
   detection.device = context.device;
   detection.device_index = device_index(*core.config, context.device);
-  detection.learned = learned.get();
+  detection.learned = learned;
+  detection.notes = &notes;
   for (const auto& detector : core.detectors) detector->inspect(view, detection, findings);
+  return notes;
+}
+
+DetectionNotes run_detectors(const InspectorCore& core, DecodedView& view, const InspectionContext& context,
+                             std::vector<Finding>& findings) {
+  std::shared_ptr<const known::KnownIndex> learned;
+  if (context.learned) learned = context.learned->index();
+  return run_detectors(core, view, context, learned.get(), findings);
 }
 
 // One finding per identifier and place; a heuristic finding of a value the known detector
@@ -133,6 +149,7 @@ void settle(const InspectorCore& core, std::vector<Finding>& findings, const Ins
 
 Inspector::Inspector(ConfigSnapshot config) {
   auto core = std::make_shared<InspectorCore>();
+  core->generation = next_generation();
   core->config = std::move(config);
   core->detectors = build_detectors(*core->config);
   for (const auto& detector : core->detectors)
@@ -144,6 +161,7 @@ Inspector::Inspector(ConfigSnapshot config) {
 
 Inspector::Inspector(ConfigSnapshot config, const DecodeLimits& limits) : Inspector(std::move(config)) {
   auto core = std::make_shared<InspectorCore>(*core_);
+  core->generation = next_generation();
   core->limits = limits;
   core_ = std::move(core);
 }
@@ -162,10 +180,34 @@ void Inspector::inspect_request(const HttpRequest& request, const InspectionCont
                                 InspectionResult& out) const {
   if (core_->detectors.empty()) return;  // every detector disabled: nothing to decode for
   WorkspaceLease ws;
+  std::shared_ptr<const known::KnownIndex> learned;
+  if (context.learned) learned = context.learned->index();
+  HeaderMemo* memo = context.header_memo;
+  thread_local std::vector<std::uint8_t> skip;
+  std::size_t skipped = 0;
+  if (memo) {
+    memo->use_stamp({core_->generation, device_index(*core_->config, context.device), learned});
+    skipped = memo->match(request.head.headers, skip);
+  }
+  const std::size_t anomalies_before = out.anomalies.size();
   RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
-  decoder.decode_request(request);
-  run_detectors(*core_, ws->view, context, ws->findings);
+  decoder.decode_request(request, skipped ? std::span<const std::uint8_t>(skip) : std::span<const std::uint8_t>());
+  DetectionNotes notes = run_detectors(*core_, ws->view, context, learned.get(), ws->findings);
+  if (skipped && notes.cross_field_candidate) {
+    // A candidate may pair with something in a line left out: inspect the request whole.
+    ws->view.clear();
+    ws->arena.reset();
+    ws->findings.clear();
+    out.anomalies.resize(anomalies_before);
+    skip.assign(skip.size(), 0);
+    skipped = 0;
+    RequestDecoder whole(ws->view, ws->arena, core_->limits, out.anomalies);
+    whole.decode_request(request);
+    notes = run_detectors(*core_, ws->view, context, learned.get(), ws->findings);
+  }
+  const bool clean = ws->findings.empty() && out.anomalies.size() == anomalies_before && !notes.cross_field_candidate;
   settle(*core_, ws->findings, context, nullptr, out);
+  if (memo && clean) memo->remember(request.head.headers, skip);
 }
 
 InspectionResult Inspector::inspect_request(const HttpRequest& request, const InspectionContext& context) const {

@@ -17,6 +17,7 @@
 #include "detectors/decoders/request_decoder.hpp"
 #include "detectors/detector.hpp"
 #include "detectors/finding.hpp"
+#include "detectors/header_memo.hpp"
 #include "detectors/learned_values.hpp"
 
 namespace leakguard {
@@ -26,6 +27,9 @@ struct InspectionContext {
   const DeviceProfile* device = nullptr;  // the client's profile (from this Inspector's config); null: heuristics only
   LearnedValues* learned = nullptr;       // the device's learned values, owned by the caller; null: no learning
   std::string_view transport = "http";    // "http", "https", "tcp": for the caller's events
+  // The connection's memo of header lines found clean (header_memo.hpp), owned by the caller;
+  // null: every line is inspected. Requests only; one connection's requests one at a time.
+  HeaderMemo* header_memo = nullptr;
 };
 
 struct InspectorCore;

@@ -56,6 +56,7 @@ InspectionContext Session::inspection_context() const {
   context.device = device_;
   context.learned = learned_.get();
   context.transport = flow_.transport;
+  context.header_memo = &header_memo_;
   return context;
 }
 

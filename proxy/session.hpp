@@ -117,6 +117,9 @@ class Session : public std::enable_shared_from_this<Session> {
   ConfigSnapshot config_;  // snapshot_->config
   const DeviceProfile* device_ = nullptr;
   std::shared_ptr<LearnedValues> learned_;
+  // Header lines this connection sent clean before: left out of the next requests' inspection.
+  // Mutable: inspection_context() hands it out, and it changes nothing a finding depends on.
+  mutable HeaderMemo header_memo_;
   std::optional<RawStreamScanner> raw_scanner_;  // client->upstream scanning of a raw stream
   bool raw_may_block_ = false;
   std::shared_ptr<TlsInterceptor> tls_;  // before the streams: their SSL objects use its contexts

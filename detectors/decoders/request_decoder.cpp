@@ -137,8 +137,8 @@ void RequestDecoder::note_limit(const Place& where, std::string_view encoding) {
   anomalies_.push_back(std::move(anomaly));
 }
 
-void RequestDecoder::decode_request(const HttpRequest& request) {
-  add_head(request);
+void RequestDecoder::decode_request(const HttpRequest& request, std::span<const std::uint8_t> skip_headers) {
+  add_head(request, skip_headers);
   if (!request.body.empty()) {
     Origin origin;
     origin.mapping = Origin::Mapping::identity;
@@ -169,8 +169,11 @@ void RequestDecoder::add_stream_window(std::string_view window, std::uint64_t st
   add_buffer(buffer);
 }
 
-void RequestDecoder::add_head(const HttpRequest& request) {
+void RequestDecoder::add_head(const HttpRequest& request, std::span<const std::uint8_t> skip_headers) {
   const HttpRequestHead& head = request.head;
+  const auto skipped = [&](const std::vector<HttpHeader>& list, std::size_t i) {
+    return &list == &head.headers && i < skip_headers.size() && skip_headers[i] != 0;
+  };
   std::string& text = arena_.buffer();
   std::size_t total = head.target.size() + 1;
   for (const auto& header : head.headers) total += header.name.size() + header.value.size() + 3;
@@ -181,7 +184,9 @@ void RequestDecoder::add_head(const HttpRequest& request) {
   text += head.target;
   text += '\n';
   for (const auto* list : {&head.headers, &request.trailers})
-    for (const auto& header : *list) {
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      if (skipped(*list, i)) continue;
+      const HttpHeader& header = (*list)[i];
       text += header.name;
       text += ": ";
       text += header.value;
@@ -258,6 +263,7 @@ void RequestDecoder::add_head(const HttpRequest& request) {
     const std::string_view prefix = list == 0 ? "header:" : "trailer:";
     const std::uint32_t group = next_group();
     for (std::size_t i = 0; i < headers.size(); ++i) {
+      if (skipped(headers, i)) continue;  // not in `text` either; origins keep the real index i
       const auto& header = headers[i];
       const std::size_t value_begin = pos + header.name.size() + 2;
       if (iequals(header.name, "cookie")) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -30,7 +31,8 @@ class RequestDecoder {
       : view_(view), arena_(arena), limits_(limits), anomalies_(anomalies) {}
 
   // Appends the buffers and fields of `request` to the view. `request` must outlive the view.
-  void decode_request(const HttpRequest& request);
+  // Headers i with skip_headers[i] != 0 are left out (HeaderMemo: lines found clean before).
+  void decode_request(const HttpRequest& request, std::span<const std::uint8_t> skip_headers = {});
   // One window of a raw (non-HTTP) stream: scanned as bytes, nothing decoded. `stream_offset` is
   // the offset of window byte 0 in the stream.
   void add_stream_window(std::string_view window, std::uint64_t stream_offset, std::size_t report_from, bool complete);
@@ -45,7 +47,7 @@ class RequestDecoder {
   };
 
   std::uint32_t add_buffer(const ScanBuffer& buffer);
-  void add_head(const HttpRequest& request);
+  void add_head(const HttpRequest& request, std::span<const std::uint8_t> skip_headers);
   void add_body(std::string_view body, std::string_view content_type, std::string_view content_encoding, Origin origin);
   void analyze_buffer(std::uint32_t buffer, Hint hint, bool allow_percent);
   void expand_field(std::uint32_t buffer, std::uint32_t field, Hint hint);

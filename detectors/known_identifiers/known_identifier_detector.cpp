@@ -213,6 +213,7 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
       case Role::longitude:
       case Role::latitude_e7:
       case Role::longitude_e7: {
+        if (context.notes) context.notes->cross_field_candidate = true;  // its partner may be in another field
         const bool e7 = pattern.role == Role::latitude_e7 || pattern.role == Role::longitude_e7;
         CoordinateHit hit{pattern.value, 0, 0, 0, e7};
         if (!read_coordinate(bytes, begin, e7, pattern.e7_digits, hit)) continue;
@@ -221,6 +222,7 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
         break;
       }
       case Role::cell_id: {
+        if (context.notes) context.notes->cross_field_candidate = true;  // its network may be in another field
         if ((begin > 0 && ids::is_digit(bytes[begin - 1])) || (end < bytes.size() && ids::is_digit(bytes[end]))) continue;
         const FieldSpan* field = view.field_at(buffer, begin, end);
         if (suppressed(field, buffer, FormFamily::plain)) continue;

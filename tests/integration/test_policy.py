@@ -89,6 +89,25 @@ def test_clean_request_passes_in_block_mode(leakguard_factory, origin):
     assert proxy.events("finding") == []
 
 
+def test_keep_alive_repeated_headers_still_pair_with_new_ones(leakguard_factory, origin):
+    """The proxy leaves header lines a connection sent clean before out of later inspections
+    (detectors/header_memo.hpp); a cell id in a new header must still find its network in a
+    repeated one, and be blocked."""
+    proxy = leakguard_factory({"mode": "block", "devices": [PHONE]})
+    base = f"http://127.0.0.1:{origin.port}"
+    common = ["-x", proxy.proxy_url, "-H", "X-Carrier: plmn 242 01", "-H", "X-App: 5.12.3"]
+    got = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n", *common,
+                          f"{base}/feed?page=1", f"{base}/feed?page=2",
+                          "--next", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n", *common,
+                          "-H", "X-Radio: serving 56789", f"{base}/feed?page=3"],
+                         capture_output=True, timeout=30)
+    assert got.stdout.decode().split("\n")[:3] == ["200 1", "200 0", "403 0"], got  # one connection
+    received = origin.received()
+    assert b"page=2" in received and b"page=3" not in received and b"56789" not in received
+    found = findings(proxy)
+    assert [f["identifier"] for f in found] == ["cell"] and found[0]["action"] == "blocked"
+
+
 def test_log_mode_forwards_byte_for_byte_and_logs(leakguard_factory, origin):
     proxy = leakguard_factory({"mode": "log", "devices": [PHONE]})
     body = b"imsi=242016601234567&iccid=8947016601234567890"
