@@ -24,6 +24,7 @@ struct Workspace {
   DecodedView view;
   Arena arena;
   std::vector<Finding> findings;
+  std::vector<std::uint8_t> skip_headers;  // HeaderMemo::match's answer for the request
   bool busy = false;
 };
 thread_local Workspace workspace;
@@ -183,7 +184,8 @@ void Inspector::inspect_request(const HttpRequest& request, const InspectionCont
   std::shared_ptr<const known::KnownIndex> learned;
   if (context.learned) learned = context.learned->index();
   HeaderMemo* memo = context.header_memo;
-  thread_local std::vector<std::uint8_t> skip;
+  std::vector<std::uint8_t>& skip = ws->skip_headers;
+  skip.clear();
   std::size_t skipped = 0;
   if (memo) {
     memo->use_stamp({core_->generation, device_index(*core_->config, context.device), learned});

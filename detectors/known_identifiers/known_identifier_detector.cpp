@@ -213,19 +213,19 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
       case Role::longitude:
       case Role::latitude_e7:
       case Role::longitude_e7: {
-        if (context.notes) context.notes->cross_field_candidate = true;  // its partner may be in another field
         const bool e7 = pattern.role == Role::latitude_e7 || pattern.role == Role::longitude_e7;
         CoordinateHit hit{pattern.value, 0, 0, 0, e7};
         if (!read_coordinate(bytes, begin, e7, pattern.e7_digits, hit)) continue;
         if (suppressed(view.field_at(buffer, hit.begin, hit.end), buffer, FormFamily::plain)) continue;
+        if (context.notes) context.notes->cross_field_candidate = true;  // its partner may be in another field
         (pattern.role == Role::latitude || pattern.role == Role::latitude_e7 ? latitudes : longitudes).push_back(hit);
         break;
       }
       case Role::cell_id: {
-        if (context.notes) context.notes->cross_field_candidate = true;  // its network may be in another field
         if ((begin > 0 && ids::is_digit(bytes[begin - 1])) || (end < bytes.size() && ids::is_digit(bytes[end]))) continue;
         const FieldSpan* field = view.field_at(buffer, begin, end);
         if (suppressed(field, buffer, FormFamily::plain)) continue;
+        if (context.notes) context.notes->cross_field_candidate = true;  // its network may be in another field
         // A cell id alone is a number like any other: it needs a cell key or its network beside it.
         const KeyClass key = classify_key(context_key(buffer, field, begin));
         const CellId& cell = value.cell;
