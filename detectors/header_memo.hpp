@@ -52,7 +52,9 @@ class HeaderMemo {
   void use_stamp(Stamp stamp);
   // skip[i] = 1 for each header of `headers` the memo holds (same name, same value); returns how many.
   std::size_t match(const std::vector<HttpHeader>& headers, std::vector<std::uint8_t>& skip) const;
-  // Remembers the headers not skipped whose names are no context key, within the bounds above.
+  // Remembers the headers not skipped whose names are no context key, within the bounds above,
+  // from their second clean request on: a line sent once (a request id, a signature) would only
+  // take a slot from one that comes back.
   void remember(const std::vector<HttpHeader>& headers, const std::vector<std::uint8_t>& skip);
   std::size_t size() const;
   void clear();
@@ -65,8 +67,11 @@ class HeaderMemo {
   };
   static std::uint64_t hash_of(const HttpHeader& header);
   const Entry* find(const HttpHeader& header, std::uint64_t hash) const;
+  // Whether a line of this hash was noted clean before; notes it if not.
+  bool seen_before(std::uint64_t hash);
 
   Stamp stamp_;
+  std::vector<std::uint64_t> seen_once_;  // hashes of lines seen clean once; 0: free
   std::vector<Entry> slots_;  // slot_count; a line sits within `probes` slots of its hash; empty name: free
   std::size_t bytes_ = 0;
 };

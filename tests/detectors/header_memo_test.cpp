@@ -85,6 +85,8 @@ TEST_CASE("header memo: repeated clean lines are left out, and the findings stay
   TwoConnections connection(inspector, &inspector.config().devices.front());
   const HttpRequest first = app_request();
   CHECK(connection.send(first).findings.empty());
+  CHECK(connection.would_skip(first) == 0);  // a line is remembered the second time it comes clean
+  CHECK(connection.send(first).findings.empty());
   CHECK(connection.would_skip(first) == first.head.headers.size());  // Host, User-Agent, ... all clean
 
   // The same lines, and a leak in the query: found, in its place.
@@ -108,9 +110,11 @@ TEST_CASE("header memo: a coordinate in a remembered-looking line still pairs wi
   Inspector inspector(test::config_from(test::lab_phone_yaml));
   TwoConnections connection(inspector, &inspector.config().devices.front());
   CHECK(connection.send(app_request()).findings.empty());
+  CHECK(connection.send(app_request()).findings.empty());
   // A latitude alone is no finding, but it is a candidate that pairs across headers: nothing of
   // that request is remembered.
   const HttpRequest lat_only = app_request({{"X-Trace", "v=" + lab_lat}});
+  CHECK(connection.send(lat_only).findings.empty());
   CHECK(connection.send(lat_only).findings.empty());
   CHECK(connection.would_skip(lat_only) == lat_only.head.headers.size() - 1);
   const auto both = connection.send(app_request({{"X-Trace", "v=" + lab_lat}, {"X-Span", "w=" + lab_lon}}));
@@ -124,6 +128,7 @@ TEST_CASE("header memo: a cell id in a new line finds its network in a remembere
   // request, where the cell id needs it; the inspector inspects that request whole.
   const HttpRequest carrier = app_request({{"X-Carrier", "plmn 242 01"}});
   CHECK(connection.send(carrier).findings.empty());
+  CHECK(connection.send(carrier).findings.empty());
   CHECK(connection.would_skip(carrier) == carrier.head.headers.size());
   const auto cell = connection.send(app_request({{"X-Carrier", "plmn 242 01"}, {"X-Radio", "serving 56789"}}));
   CHECK(test::find(cell, IdentifierKind::cell) != nullptr);
@@ -135,6 +140,7 @@ TEST_CASE("header memo: learning a value empties it, so hashed forms in remember
   const std::string other_imei = "490154203237518";  // not in the profile: the heuristics find it
   const HttpRequest hashed = app_request({{"X-Fp", test::md5_hex(other_imei)}});
   CHECK(connection.send(hashed).findings.empty());  // a hash of nothing known yet
+  CHECK(connection.send(hashed).findings.empty());
   CHECK(connection.would_skip(hashed) == hashed.head.headers.size());
   HttpRequest teaches = app_request();
   teaches.head.target = "/register?imei=" + other_imei;
@@ -150,6 +156,7 @@ TEST_CASE("header memo: header names that are context keys are never remembered"
   TwoConnections connection(inspector, &inspector.config().devices.front());
   const HttpRequest keyed = app_request({{"X-Lat", "1.5"}, {"X-MCC", "242"}});
   CHECK(connection.send(keyed).findings.empty());
+  CHECK(connection.send(keyed).findings.empty());
   CHECK(connection.would_skip(keyed) == keyed.head.headers.size() - 2);
 }
 
@@ -160,17 +167,21 @@ TEST_CASE("header memo: another configuration or device starts it empty") {
   context.device = &inspector.config().devices.front();
   context.header_memo = &memo;
   const HttpRequest request = app_request();
-  CHECK(inspector.inspect_request(request, context).findings.empty());
+  const auto send_twice = [&](const Inspector& to, const HttpRequest& r) {
+    CHECK(to.inspect_request(r, context).findings.empty());
+    CHECK(to.inspect_request(r, context).findings.empty());
+  };
+  send_twice(inspector, request);
   CHECK(memo.size() == request.head.headers.size());
   const HttpRequest host_only = test::make_request("GET", "/");
   Inspector reloaded(test::config_from(test::lab_phone_yaml));
   context.device = &reloaded.config().devices.front();
-  CHECK(reloaded.inspect_request(host_only, context).findings.empty());
+  send_twice(reloaded, host_only);
   CHECK(memo.size() == 1);  // emptied, then filled with Host only
-  CHECK(reloaded.inspect_request(request, context).findings.empty());
+  send_twice(reloaded, request);
   CHECK(memo.size() == request.head.headers.size());
   context.device = nullptr;
-  CHECK(reloaded.inspect_request(host_only, context).findings.empty());
+  send_twice(reloaded, host_only);
   CHECK(memo.size() == 1);
 }
 
@@ -192,7 +203,8 @@ TEST_CASE("header memo: corpus requests after their own clean lines") {
         const DeviceProfile* device = inspector == &profiled ? &profiled.config().devices.front() : nullptr;
         TwoConnections connection(*inspector, device);
         for (const auto& request : captured.requests) {
-          for (std::size_t i = 0; i < request.head.headers.size(); ++i) connection.send(header_alone(request, i));
+          for (std::size_t i = 0; i < request.head.headers.size(); ++i)
+            for (int twice = 0; twice < 2; ++twice) connection.send(header_alone(request, i));
           skipped += connection.would_skip(request);
           ++requests;
           connection.send(request);
