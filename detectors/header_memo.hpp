@@ -12,7 +12,8 @@
 //    differ from those it was filled under (learned values: pinned, compared by identity);
 //  - a line is remembered only from a request that produced no finding and no anomaly, and whose
 //    detectors raised no cross-field candidate (DetectionNotes), and only if its name is no
-//    context key ("X-Lat", "X-MCC": the heuristics pair such headers by name);
+//    context key ("X-Lat", "X-MCC": the heuristics pair such headers by name); and only the second
+//    time it comes clean, so that lines sent once (request ids, signatures) take no slot;
 //  - a request that leaves lines out and then raises a cross-field candidate is inspected again
 //    with every line (Inspector::inspect_request).
 // tests/detectors/header_memo_test.cpp checks findings with and without the memo are the same.
@@ -44,7 +45,7 @@ class HeaderMemo {
 
   // Lines kept at most, and their bytes (the memo lives as long as its connection).
   static constexpr std::size_t slot_count = 64;
-  static constexpr std::size_t max_bytes = 16 * 1024;
+  static constexpr std::size_t max_bytes = 8 * 1024;  // x limits.max_connections, at most
   static constexpr std::size_t max_line = 4 * 1024;
   static constexpr std::size_t probes = 4;  // slots a line may sit in, from its hash on
 
