@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=(fuzz_request fuzz_body fuzz_raw_stream fuzz_url fuzz_base64 fuzz_hex fuzz_json fuzz_form fuzz_multipart
+targets=(fuzz_request fuzz_header_memo fuzz_body fuzz_raw_stream fuzz_url fuzz_base64 fuzz_hex fuzz_json fuzz_form fuzz_multipart
          fuzz_xml fuzz_compression tls_client_hello_fuzz)
 if [ $# -gt 0 ]; then targets=("$@"); fi
 
