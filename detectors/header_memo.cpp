@@ -29,7 +29,7 @@ std::uint64_t tail_word(std::string_view text) {
          (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) | static_cast<unsigned char>(p[n - 1]);
 }
 
-// Eight bytes at a time, multiply and rotate: a memo lookup hashes every header of a request, so
+// Eight bytes at a time, multiply and xor-shift: a memo lookup hashes every header of a request, so
 // this must cost little; equality is then checked byte for byte, so quality only affects hits.
 std::uint64_t mix(std::uint64_t hash, std::string_view text) {
   constexpr std::uint64_t k = 0x9E3779B97F4A7C15ull;
