@@ -106,7 +106,7 @@ TEST_CASE("header memo: repeated clean lines are left out, and the findings stay
   CHECK(leak.findings.front().locations.front().header_index == third.head.headers.size() - 1);
 }
 
-TEST_CASE("header memo: a coordinate in a remembered-looking line still pairs with one in a new line") {
+TEST_CASE("header memo: a line holding a coordinate is never remembered, and still pairs with one in a new line") {
   Inspector inspector(test::config_from(test::lab_phone_yaml));
   TwoConnections connection(inspector, &inspector.config().devices.front());
   CHECK(connection.send(app_request()).findings.empty());
