@@ -14,6 +14,8 @@
 #                     or mode block (holds each request until inspected); per_core threading
 # BODY_BYTES > 0 sends POST requests with a form body of that size (nginx answers them from a
 # `return 200` location), else GET of the static file with a short query string.
+# APP_HEADERS=1 adds an app's header set to every request (User-Agent, a bearer JWT, cookies,
+# Accept-*, Referer: about 700 bytes), as a phone app sends on each request of a connection.
 #
 # Choices, so that the figures mean something on a 2-core machine where wrk, nginx and leakguard
 # share the cores:
@@ -43,6 +45,19 @@ THREADS=${WRK_THREADS:-2}
 FILE_BYTES=${FILE_BYTES:-1024}
 CONFIGS=${CONFIGS:-per_core shared}
 BODY_BYTES=${BODY_BYTES:-0}
+APP_HEADERS=${APP_HEADERS:-0}
+header_args=()
+if [ "$APP_HEADERS" = 1 ]; then
+  header_args=(
+    -H "User-Agent: Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A.230901.001) okhttp/4.12.0"
+    -H "Accept: application/json, text/plain, */*"
+    -H "Accept-Language: nb-NO,nb;q=0.9,en-US;q=0.8,en;q=0.7"
+    -H "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTQyIiwiaWF0IjoxNzMyNzgwODAwfQ.Qx7pR2m9Vt4Wk8ZsN1bYc3Hd6Lf0Ja5Ge2Uq7Oi9Ty4"
+    -H "Cookie: sid=s%3A7d9f8a6b5c4e3d2f1a0b9c8d7e6f5a4b.Xy9ZkLmNoPqRsTuVwXyZ0123456789abcdefGHIJ; theme=dark; consent=analytics%3D0%26ads%3D0; _ga=GA1.2.1234567890.1732780800"
+    -H "X-App-Version: 5.12.3 (51203)"
+    -H "Cache-Control: no-cache"
+    -H "Referer: https://www.example.com/app/feed?tab=home&from=notification")
+fi
 
 for tool in nginx wrk python3; do
   command -v "$tool" > /dev/null || { echo "http_proxy_bench: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
@@ -181,7 +196,7 @@ run_wrk() {  # $1: URL, then extra wrk arguments
 
 echo "# leakguard proxy benchmark: $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
 echo "# binary $BIN; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency; nginx worker_processes 1, ${FILE_BYTES}-byte file"
-echo "# configs: direct $CONFIGS; requests: $([ "$BODY_BYTES" -gt 0 ] && echo "POST with a ${BODY_BYTES}-byte form body" || echo "GET with a query string")"
+echo "# configs: direct $CONFIGS; requests: $([ "$BODY_BYTES" -gt 0 ] && echo "POST with a ${BODY_BYTES}-byte form body" || echo "GET with a query string")$([ "$APP_HEADERS" = 1 ] && echo ", an app's headers")"
 # cpu_us_req: CPU time of the measured server (nginx's worker for direct, leakguard otherwise) per
 # request, in microseconds; it moves less than req/s when other work shares the cores.
 printf '%-10s %-4s %10s %9s %9s %9s %10s  %s\n' config run req/s p50_ms p99_ms rss_kib cpu_us_req load
@@ -191,7 +206,7 @@ nginx_worker=$(pgrep -P "$nginx_pid" | head -1)
 for run in $(seq "$RUNS"); do
   load=$(uptime | sed 's/.*load average: //')
   before=$(cpu_ticks "$nginx_worker")
-  read -r rps p50 p99 total < <(run_wrk "$target")
+  read -r rps p50 p99 total < <(run_wrk "$target" "${header_args[@]}")
   cpu=$(( ( $(cpu_ticks "$nginx_worker") - before ) * 1000000 / HZ / total ))
   printf '%-10s %-4s %10s %9s %9s %9s %10s  %s\n' direct "$run" "$rps" "$p50" "$p99" - "$cpu" "$load"
   echo "direct $rps $p50 $p99 0 $cpu" >> "$results"
@@ -199,7 +214,7 @@ for run in $(seq "$RUNS"); do
     start_proxy "$mode"
     load=$(uptime | sed 's/.*load average: //')
     before=$(cpu_ticks "$proxy_pid")
-    read -r rps p50 p99 total < <(LEAKGUARD_BENCH_TARGET=$target run_wrk "http://127.0.0.1:$proxy_port/" -s bench/wrk_absolute_form.lua)
+    read -r rps p50 p99 total < <(LEAKGUARD_BENCH_TARGET=$target run_wrk "http://127.0.0.1:$proxy_port/" -s bench/wrk_absolute_form.lua "${header_args[@]}")
     cpu=$(( ( $(cpu_ticks "$proxy_pid") - before ) * 1000000 / HZ / total ))
     rss=$(peak_rss_kib "$proxy_pid")
     exchanges=$(grep -c '"type":"http"' "$tmp/events.jsonl" || true)
