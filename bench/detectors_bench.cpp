@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <random>
+#include <span>
 #include <string>
 
 #include <zlib.h>
@@ -125,18 +126,25 @@ std::string json_body(std::size_t items) {
   return body;
 }
 
-void run_request(benchmark::State& state, const HttpRequest& request, bool profiled) {
-  Fixture& f = fixture();
-  InspectionContext context = f.context;
-  if (!profiled) context = {};
+// Inspects `requests` in turn, one per iteration, with `context`; bytes as sent on the wire.
+void run_requests(benchmark::State& state, std::span<const HttpRequest> requests, const InspectionContext& context) {
   InspectionResult result;
+  std::size_t next = 0;
+  std::int64_t bytes = 0;
   for (auto _ : state) {
+    const HttpRequest& request = requests[next];
+    next = next + 1 == requests.size() ? 0 : next + 1;
     result.clear();
-    f.inspector.inspect_request(request, context, result);
+    fixture().inspector.inspect_request(request, context, result);
     benchmark::DoNotOptimize(result);
+    bytes += static_cast<std::int64_t>(wire_size(request));
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * wire_size(request)));
+  state.SetBytesProcessed(bytes);
   state.counters["findings"] = static_cast<double>(result.findings.size());
+}
+
+void run_request(benchmark::State& state, const HttpRequest& request, bool profiled) {
+  run_requests(state, {&request, 1}, profiled ? fixture().context : InspectionContext{});
   state.counters["request_bytes"] = static_cast<double>(wire_size(request));
 }
 
@@ -157,8 +165,9 @@ void BM_PlainRequestLarge(benchmark::State& state) {
 }
 
 // Where the plain request's time goes: state.range(0) = 0 decodes only; 1 also classifies the
-// bytes; 2 + i also runs the first i + 1 detectors in registry order (two built in: 0..3). The differences between
-// rows are the stages' costs (settling is what BM_PlainRequest adds to the last row).
+// bytes; 2 + i also runs the first i + 1 detectors in registry order (two built in: 0..3). The
+// differences between rows are the stages' costs (settling is what BM_PlainRequest adds to the
+// last row).
 void BM_PlainRequestStages(benchmark::State& state) {
   Fixture& f = fixture();
   static const auto detectors = build_detectors(f.inspector.config());
@@ -166,7 +175,7 @@ void BM_PlainRequestStages(benchmark::State& state) {
   const HttpRequest request = plain_request();
   DetectionContext detection;
   detection.device = f.context.device;
-  detection.device_index = 7;
+  detection.device_index = static_cast<std::size_t>(f.context.device - f.inspector.config().devices.data());
   DecodedView view;
   Arena arena;
   std::vector<Anomaly> anomalies;
@@ -218,20 +227,8 @@ void BM_PlainRequestSession(benchmark::State& state) {
   HeaderMemo memo;
   InspectionContext context = f.context;
   if (state.range(0)) context.header_memo = &memo;
-  InspectionResult result;
-  std::size_t next = 0;
-  std::int64_t bytes = 0;
-  for (auto _ : state) {
-    const HttpRequest& request = requests[next];
-    next = (next + 1) % requests.size();
-    result.clear();
-    f.inspector.inspect_request(request, context, result);
-    benchmark::DoNotOptimize(result);
-    bytes += static_cast<std::int64_t>(wire_size(request));
-  }
-  state.SetBytesProcessed(bytes);
+  run_requests(state, requests, context);
   state.SetLabel(state.range(0) ? "header memo" : "no memo");
-  state.counters["findings"] = static_cast<double>(result.findings.size());
   state.counters["remembered_lines"] = static_cast<double>(memo.size());
 }
 

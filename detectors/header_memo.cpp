@@ -47,7 +47,7 @@ std::uint64_t mix(std::uint64_t hash, std::string_view text) {
 
 std::uint64_t HeaderMemo::hash_of(const HttpHeader& header) {
   // The name, the value's length and its first and last 16 bytes: the same work for any line (a
-  // hash of every byte was a fifth of a memo-assisted inspection). find() compares every byte;
+  // hash of every byte was a fifth of a memo-assisted inspection). holds() compares every byte;
   // lines alike at both ends only share slots.
   const std::string_view value = header.value;
   const std::uint64_t named = mix(0, header.name) ^ (value.size() * 0xC2B2AE3D27D4EB4Full);
@@ -61,13 +61,13 @@ void HeaderMemo::use_stamp(Stamp stamp) {
   stamp_ = std::move(stamp);
 }
 
-const HeaderMemo::Entry* HeaderMemo::find(const HttpHeader& header, std::uint64_t hash) const {
-  if (slots_.empty()) return nullptr;
+bool HeaderMemo::holds(const HttpHeader& header, std::uint64_t hash) const {
+  if (slots_.empty()) return false;
   for (std::size_t probe = 0; probe < probes; ++probe) {
     const Entry& entry = slots_[(hash + probe) % slot_count];
-    if (entry.hash == hash && entry.name == header.name && entry.value == header.value) return &entry;
+    if (entry.hash == hash && entry.name == header.name && entry.value == header.value) return true;
   }
-  return nullptr;
+  return false;
 }
 
 std::size_t HeaderMemo::match(const std::vector<HttpHeader>& headers, std::vector<std::uint8_t>& skip) const {
@@ -75,7 +75,7 @@ std::size_t HeaderMemo::match(const std::vector<HttpHeader>& headers, std::vecto
   if (bytes_ == 0) return 0;
   std::size_t count = 0;
   for (std::size_t i = 0; i < headers.size(); ++i)
-    if (find(headers[i], hash_of(headers[i]))) {
+    if (holds(headers[i], hash_of(headers[i]))) {
       skip[i] = 1;
       ++count;
     }
@@ -104,7 +104,7 @@ void HeaderMemo::remember(const std::vector<HttpHeader>& headers, const std::vec
     const std::size_t line = header.name.size() + header.value.size();
     if (line > max_line) continue;
     const std::uint64_t hash = hash_of(header);
-    if (find(header, hash)) continue;  // twice in one request
+    if (holds(header, hash)) continue;  // twice in one request
     if (!seen_before(hash)) continue;  // the first time: only noted
     if (classify_key(header.name) != key_none) continue;  // "X-Lat": paired with other lines by name
     // A free slot among the probed ones, else the first: the line it held is inspected again.

@@ -67,7 +67,8 @@ class HeaderMemo {
     std::string value;
   };
   static std::uint64_t hash_of(const HttpHeader& header);
-  const Entry* find(const HttpHeader& header, std::uint64_t hash) const;
+  // Whether the memo holds this line (`hash`: hash_of(header)).
+  bool holds(const HttpHeader& header, std::uint64_t hash) const;
   // Whether a line of this hash was noted clean before; notes it if not.
   bool seen_before(std::uint64_t hash);
 

@@ -192,20 +192,19 @@ void Inspector::inspect_request(const HttpRequest& request, const InspectionCont
     skipped = memo->match(request.head.headers, skip);
   }
   const std::size_t anomalies_before = out.anomalies.size();
-  RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
-  decoder.decode_request(request, skipped ? std::span<const std::uint8_t>(skip) : std::span<const std::uint8_t>());
-  DetectionNotes notes = run_detectors(*core_, ws->view, context, learned.get(), ws->findings);
+  const auto decode_and_detect = [&](std::span<const std::uint8_t> skip_headers) {
+    RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
+    decoder.decode_request(request, skip_headers);
+    return run_detectors(*core_, ws->view, context, learned.get(), ws->findings);
+  };
+  DetectionNotes notes = decode_and_detect(skip);
   if (skipped && notes.cross_field_candidate) {
     // A candidate may pair with something in a line left out: inspect the request whole.
     ws->view.clear();
     ws->arena.reset();
     ws->findings.clear();
     out.anomalies.resize(anomalies_before);
-    skip.assign(skip.size(), 0);
-    skipped = 0;
-    RequestDecoder whole(ws->view, ws->arena, core_->limits, out.anomalies);
-    whole.decode_request(request);
-    notes = run_detectors(*core_, ws->view, context, learned.get(), ws->findings);
+    notes = decode_and_detect({});  // still a cross-field candidate: nothing is remembered below
   }
   const bool clean = ws->findings.empty() && out.anomalies.size() == anomalies_before && !notes.cross_field_candidate;
   settle(*core_, ws->findings, context, nullptr, out);

@@ -6,27 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/detectors/test_support.hpp"
+#include "tests/support/findings_text.hpp"
 
 using namespace leakguard;
 
 namespace {
-
-// Everything a finding says, locations included (redaction edits those bytes).
-std::string findings_text(const InspectionResult& result) {
-  std::string out;
-  for (const auto& f : result.findings) {
-    out += std::string(to_string(f.kind)) + " " + std::string(to_string(f.method)) + " " + f.detector + " " +
-           f.encoding + " " + f.form + " " + f.where + " " + f.device + (f.learned ? " learned" : "") + " value=" +
-           f.value;
-    for (const auto& m : f.matched) out += " matched=" + m;
-    for (const auto& l : f.locations)
-      out += " at=" + std::to_string(static_cast<int>(l.part)) + "/" + std::to_string(l.header_index) + "/" +
-             std::to_string(l.offset) + "+" + std::to_string(l.length);
-    out += "\n";
-  }
-  for (const auto& a : result.anomalies) out += "anomaly " + a.anomaly + " " + a.encoding + "\n";
-  return out;
-}
 
 // One connection with a memo and one without, fed the same requests; each has its own learned
 // values, as two runs of the proxy would.
@@ -45,7 +29,7 @@ struct TwoConnections {
   InspectionResult send(const HttpRequest& request) {
     const InspectionResult a = inspector.inspect_request(request, with);
     const InspectionResult b = inspector.inspect_request(request, without);
-    CHECK_MESSAGE(findings_text(a) == findings_text(b), "target " << request.head.target);
+    CHECK_MESSAGE(test::findings_text(a) == test::findings_text(b), "target " << request.head.target);
     return a;
   }
   // How many of `request`'s header lines the memo would leave out now.
