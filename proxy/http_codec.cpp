@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cctype>
 #include <cstdint>
 
@@ -259,6 +260,12 @@ bool looks_like_http_request(std::string_view first_bytes) {
     if (n > 0 && first_bytes.substr(0, n) == method.substr(0, n)) return true;
   }
   return false;
+}
+
+bool looks_like_h2_preface(std::string_view first_bytes) {
+  static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  const auto n = std::min(first_bytes.size(), preface.size());
+  return n > 0 && first_bytes.substr(0, n) == preface.substr(0, n);
 }
 
 struct HttpStreamParser::Impl {
@@ -661,5 +668,33 @@ CapturedRequests parse_captured_requests(std::string_view bytes, std::size_t max
   }
   return result;
 }
+
+bool split_authority(std::string_view authority, std::uint16_t default_port, std::string& host, std::uint16_t& port) {
+  port = default_port;
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    host = std::string(authority.substr(1, close - 1));
+    const auto rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port_text = rest.substr(1);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (host.empty()) return false;
+  if (!port_text.empty()) {
+    unsigned value = 0;
+    const auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (err != std::errc{} || end != port_text.data() + port_text.size() || value == 0 || value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+  }
+  return true;
+}
+
 
 }  // namespace leakguard

@@ -121,4 +121,10 @@ struct UpstreamRewrite {
 // Serialises a request head for upstream: header names, order and case as received.
 std::string serialize_request_head(const HttpRequestHead& head, const UpstreamRewrite& rewrite = {});
 
+// "host:port" / "[v6]:port" / "host" (the default port). False when malformed.
+bool split_authority(std::string_view authority, std::uint16_t default_port, std::string& host, std::uint16_t& port);
+
+// Whether these first bytes can be the HTTP/2 client connection preface ("PRI * HTTP/2.0...").
+bool looks_like_h2_preface(std::string_view first_bytes);
+
 }  // namespace leakguard

@@ -7,6 +7,7 @@
 #include "common/ascii.hpp"
 #include "common/mask.hpp"
 #include "events/event_line.hpp"
+#include "proxy/redaction.hpp"
 #include "proxy/session.hpp"
 
 namespace leakguard {
@@ -27,34 +28,6 @@ std::string_view status_text(int status) {
     case 508: return "Loop Detected";
     default: return "Error";
   }
-}
-
-// "host:port" / "[v6]:port" / "host" (default port). False when malformed.
-bool split_authority(std::string_view authority, std::uint16_t default_port, std::string& host, std::uint16_t& port) {
-  port = default_port;
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return false;
-    host = std::string(authority.substr(1, close - 1));
-    const auto rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return false;
-      port_text = rest.substr(1);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (host.empty()) return false;
-  if (!port_text.empty()) {
-    unsigned value = 0;
-    const auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (err != std::errc{} || end != port_text.data() + port_text.size() || value == 0 || value > 65535) return false;
-    port = static_cast<std::uint16_t>(value);
-  }
-  return true;
 }
 
 struct AbsoluteTarget {
@@ -149,31 +122,6 @@ UpstreamRewrite upstream_rewrite(const std::optional<AbsoluteTarget>& target, bo
   return rewrite;
 }
 
-// Same-length masking of every located identifier in the parts that can be changed in place. The
-// body offsets are into the body after transfer decoding; `body` is that decoded body.
-void redact_in_place(const std::vector<Finding>& findings, HttpRequestHead& head, std::string& body,
-                     std::vector<HttpHeader>& trailers) {
-  for (const auto& finding : findings) {
-    for (const auto& location : finding.locations) {
-      std::string* text = nullptr;
-      switch (location.part) {
-        case RequestPart::target: text = &head.target; break;
-        case RequestPart::header:
-          if (location.header_index < head.headers.size()) text = &head.headers[location.header_index].value;
-          break;
-        case RequestPart::trailer:
-          if (location.header_index < trailers.size()) text = &trailers[location.header_index].value;
-          break;
-        case RequestPart::body: text = &body; break;
-        case RequestPart::stream: break;
-      }
-      if (!text || location.offset >= text->size()) continue;
-      const auto length = std::min<std::uint64_t>(location.length, text->size() - location.offset);
-      text->replace(location.offset, length, length, '*');
-    }
-  }
-}
-
 std::string hex(std::size_t value) {
   char buffer[32];
   const int n = std::snprintf(buffer, sizeof buffer, "%zx", value);
@@ -214,7 +162,8 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
   // Sends a head upstream and makes the response relay expect its answer.
   auto send_head = [&](const HttpRequestHead& head, bool drop_expect, std::vector<std::string> secrets) -> awaitable<bool> {
     const std::string serialized = serialize_request_head(head, upstream_rewrite(target, drop_expect));
-    pending_.push_back({head.method, url, std::move(secrets), Clock::now(), serialized.size()});
+    pending_.push_back({head.method, url, std::move(secrets), Clock::now(), serialized.size(),
+                        head.version_minor == 0 ? "1.0" : "1.1"});
     request_bytes = serialized.size();
     head_sent = true;
     co_return co_await write_upstream(serialized);
@@ -465,6 +414,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
     // One of these per exchange: written as text (EventLine), not as a DOM.
     EventLine event("http");
     event.add_serialized(flow_.serialized_fields(exchange.secrets))
+        .add("http_version", exchange.http_version)
         .add("method", exchange.method)
         .add("url", exchange.secrets.empty() ? std::string_view(exchange.url) : std::string_view(masked_url))
         .add("status", status)

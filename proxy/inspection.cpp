@@ -67,6 +67,7 @@ void Session::emit_findings(const InspectionResult& result, const ExchangeVerdic
   flow_.add_secrets(secrets);
   for (std::size_t i = 0; i < result.findings.size(); ++i) {
     auto event = flow_.event("finding", secrets);
+    if (event_stream_ != 0) event["stream"] = event_stream_;
     if (!method.empty()) event["method"] = method;
     if (!url.empty()) event["url"] = mask_occurrences(url, secrets);
     event.update(finding_event_fields(result.findings[i], secrets));
@@ -101,6 +102,7 @@ std::optional<ExchangeVerdict> Session::forbidden_destination() const {
 void Session::emit_policy_block(const ExchangeVerdict& verdict, std::string_view method, std::string_view url) {
   auto event = flow_.event("policy");
   event["event"] = "blocked";
+  if (event_stream_ != 0) event["stream"] = event_stream_;
   if (!method.empty()) event["method"] = method;
   if (!url.empty()) event["url"] = url;
   event["reason"] = verdict.reason;

@@ -87,6 +87,10 @@ void Session::close_all() {
 
 void Session::drain() {
   draining_ = true;
+  if (http2_) {
+    drain_http2();
+    return;
+  }
   end_idle_read_if_draining();
 }
 
@@ -236,20 +240,21 @@ awaitable<Session::Protocol> Session::sniff() {
       break;
     }
     if (is_tls_record_start(client_buffer_) && client_buffer_.size() >= 2) break;
-    if (!looks_like_http_request(client_buffer_)) break;
+    if (!looks_like_http_request(client_buffer_) && !looks_like_h2_preface(client_buffer_)) break;
     if (client_buffer_.find(' ') != std::string::npos) break;
   }
   sniff_deadline_ = Clock::time_point::max();
   if (client_buffer_.empty()) co_return timed_out ? Protocol::silent : Protocol::raw;
   if (is_tls_record_start(client_buffer_)) co_return Protocol::tls;
   if (looks_like_http_request(client_buffer_)) co_return Protocol::http;
+  if (client_buffer_.size() >= 4 && looks_like_h2_preface(client_buffer_)) co_return Protocol::h2c;
   co_return Protocol::raw;
 }
 
 awaitable<void> Session::serve_explicit() {
   const auto protocol = co_await sniff();
-  if (protocol == Protocol::tls) {
-    emit_error("not_a_proxy_request", "a direct connection that is not HTTP (explicit proxy clients speak HTTP)");
+  if (protocol == Protocol::tls || protocol == Protocol::h2c) {
+    emit_error("not_a_proxy_request", "a direct connection that is not HTTP/1.x (explicit proxy clients speak it)");
     co_return;
   }
   if (client_buffer_.empty()) co_return;
@@ -276,6 +281,19 @@ awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string hos
   }
   if (protocol == Protocol::tls) {
     co_await serve_tls(destination);
+    co_return;
+  }
+  if (protocol == Protocol::h2c) {
+    // Prior knowledge: the origin is spoken to in h2c as well (a client sends the preface only to a
+    // server it knows speaks it).
+    flow_.transport = "http";
+    const auto result = upstream_.socket().is_open() ? ConnectResult::ok : co_await connect_upstream(destination);
+    if (result != ConnectResult::ok) {
+      emit_error(result == ConnectResult::timeout ? "upstream_timeout" : "upstream_unreachable",
+                 "cannot connect to the original destination");
+      co_return;
+    }
+    co_await serve_http2();
     co_return;
   }
   flow_.transport = "tcp";

@@ -22,8 +22,11 @@
 namespace leakguard {
 
 class TlsInterceptor;
+class Http2SessionHooks;
 
 class Session : public std::enable_shared_from_this<Session> {
+  friend class Http2SessionHooks;
+
  public:
   Session(ProxyContext& context, tcp::socket client, std::string flow_id);
   ~Session();
@@ -38,7 +41,8 @@ class Session : public std::enable_shared_from_this<Session> {
   using Clock = std::chrono::steady_clock;
 
   // What the first bytes of a stream look like.
-  enum class Protocol { http, tls, raw, silent };
+  // h2c: the HTTP/2 client preface in clear (prior knowledge, RFC 9113 3.3).
+  enum class Protocol { http, h2c, tls, raw, silent };
 
   asio::awaitable<void> watchdog();
   asio::awaitable<void> serve_explicit();
@@ -67,6 +71,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // The HTTP/1.x path (http_session.cpp). `explicit_proxy`: requests carry their own destination.
   asio::awaitable<void> serve_http(bool explicit_proxy);
   asio::awaitable<void> relay_responses(std::uint64_t generation);
+  // The HTTP/2 path (http2_session.cpp): both legs speak h2, a stream is an exchange.
+  struct Http2Link;
+  asio::awaitable<void> serve_http2();
+  asio::awaitable<void> read_upstream_http2(std::shared_ptr<Http2Link> link);
+  asio::awaitable<void> flush_http2(Http2Link& link);
+  void drain_http2();
   asio::awaitable<void> handle_connect(const HttpRequestHead& head);
   asio::awaitable<bool> wait_for_responses();  // until every forwarded request has its response
   // An answer of leakguard's own, then the connection closes. To a HEAD request it is a head only
@@ -110,6 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::vector<std::string> secrets;  // identifier texts found in this request: masked in its events
     Clock::time_point started;
     std::uint64_t request_bytes = 0;
+    std::string_view http_version = "1.1";  // "1.0" or "1.1": the request line's
   };
 
   ProxyContext& context_;
@@ -147,6 +158,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // HTTP state shared by the request and response coroutines (same executor, no locks).
   std::deque<PendingExchange> pending_;
+  std::shared_ptr<Http2Link> http2_;  // set while the connection speaks HTTP/2
+  std::int32_t event_stream_ = 0;  // the HTTP/2 stream whose finding and policy events are being emitted
   std::string upstream_authority_;  // host:port of the current upstream in explicit mode
   std::uint64_t upstream_generation_ = 0;
   bool upstream_connected_ = false;

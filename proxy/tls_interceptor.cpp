@@ -11,14 +11,24 @@ namespace leakguard {
 
 namespace {
 
-// ALPN wire format: one length-prefixed name. HTTP/2 would need its own codec; until then a client
-// that offers h2 and http/1.1 gets http/1.1, and one that offers only h2 gets no ALPN at all.
+// ALPN on both legs (issue 14): the origin is offered what the phone offered, in the phone's order,
+// of the protocols leakguard relays (h2, http/1.1); the phone then gets what the origin chose. An
+// origin that chose nothing speaks HTTP/1.1 (RFC 7301: no ALPN means the protocol the port implies).
 constexpr unsigned char http11_alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+constexpr unsigned char h2_alpn[] = {2, 'h', '2'};
 
-int select_http11(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
-                  unsigned offered_length, void*) {
+// Where a client-facing SSL keeps the protocol the origin chose (a pointer to a constant above).
+int alpn_choice_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
+                unsigned offered_length, void*) {
+  const auto* choice = static_cast<const unsigned char*>(SSL_get_ex_data(ssl, alpn_choice_index()));
+  if (choice == nullptr) choice = http11_alpn;
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, out_length, http11_alpn, sizeof http11_alpn, offered, offered_length) !=
+  if (SSL_select_next_proto(&selected, out_length, choice, choice[0] + 1u, offered, offered_length) !=
       OPENSSL_NPN_NEGOTIATED)
     return SSL_TLSEXT_ERR_NOACK;
   *out = selected;
@@ -82,7 +92,7 @@ TlsInterceptor::TlsInterceptor(const TlsSettings& settings)
   SSL_CTX* server = server_.native_handle();
   if (SSL_CTX_set_min_proto_version(server, TLS1_2_VERSION) != 1) fail("cannot set the TLS version floor");
   SSL_CTX_set_options(server, SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_alpn_select_cb(server, select_http11, nullptr);
+  SSL_CTX_set_alpn_select_cb(server, select_alpn, nullptr);
   // One ticket per handshake instead of OpenSSL's two: a phone resumes with one.
   SSL_CTX_set_num_tickets(server, 1);
   // Records come through Asio's memory BIO: read ahead, OpenSSL takes all that is buffered in one
@@ -173,7 +183,15 @@ bool TlsInterceptor::prepare_server(SSL* ssl, const ForgedLeaf& leaf) {
   return SSL_use_cert_and_key(ssl, leaf.certificate(), leaf.key(), nullptr, 1) == 1;
 }
 
-bool TlsInterceptor::prepare_client(SSL* ssl, const tcp::endpoint& destination, const LeafName& name) {
+bool TlsInterceptor::prepare_client(SSL* ssl, const tcp::endpoint& destination, const LeafName& name,
+                                    const std::vector<std::string>& client_alpn) {
+  std::basic_string<unsigned char> alpn;
+  for (const auto& protocol : client_alpn) {
+    if (protocol == "h2") alpn.append(h2_alpn, sizeof h2_alpn);
+    if (protocol == "http/1.1") alpn.append(http11_alpn, sizeof http11_alpn);
+  }
+  // A phone that offered neither (or no ALPN at all) gets HTTP/1.1 as before: the context's list.
+  if (!alpn.empty() && SSL_set_alpn_protos(ssl, alpn.data(), static_cast<unsigned>(alpn.size())) != 0) return false;
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   if (name.kind == LeafName::Kind::ip) {
     if (X509_VERIFY_PARAM_set1_ip_asc(param, name.text.c_str()) != 1) return false;
@@ -238,6 +256,18 @@ std::string upstream_verify_error(SSL* ssl) {
   const long result = SSL_get_verify_result(ssl);
   if (result == X509_V_OK) return "";
   return X509_verify_cert_error_string(result);
+}
+
+std::string selected_alpn(SSL* ssl) {
+  const unsigned char* alpn = nullptr;
+  unsigned length = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &length);
+  return std::string(reinterpret_cast<const char*>(alpn), length);
+}
+
+void TlsInterceptor::offer_client_alpn(SSL* ssl, std::string_view origin_choice) {
+  SSL_set_ex_data(ssl, alpn_choice_index(),
+                  const_cast<unsigned char*>(origin_choice == "h2" ? h2_alpn : http11_alpn));
 }
 
 }  // namespace leakguard

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/ssl.hpp>
 
@@ -78,7 +79,12 @@ class TlsInterceptor {
   // Per connection, before the upstream handshake: SNI for a DNS name (never for an address, RFC
   // 6066), the name or address the origin's certificate must carry, and a session to resume from an
   // earlier verified connection to the same destination and name. False on OpenSSL failure.
-  bool prepare_client(SSL* ssl, const tcp::endpoint& destination, const LeafName& name);
+  // `client_alpn`: the phone's ALPN list; the origin is offered its h2 and http/1.1, in its order.
+  bool prepare_client(SSL* ssl, const tcp::endpoint& destination, const LeafName& name,
+                      const std::vector<std::string>& client_alpn);
+  // Per connection, before the phone's handshake: the protocol the origin chose ("h2", "http/1.1",
+  // or "" for none, which is HTTP/1.1). The phone gets it if it offered it, else no ALPN.
+  static void offer_client_alpn(SSL* ssl, std::string_view origin_choice);
   // After a failed upstream handshake: that session (if one was offered) is not offered again.
   void forget_session(SSL* ssl);
   UpstreamSessions& upstream_sessions() { return sessions_; }
@@ -105,6 +111,8 @@ enum class ClientTlsFailure {
 };
 ClientTlsFailure classify_client_failure(const error_code& ec);
 
+// The ALPN protocol a handshake settled on, or "".
+std::string selected_alpn(SSL* ssl);
 // "TLSv1.3" and the like, or "" before a handshake.
 std::string tls_version_name(SSL* ssl);
 // The origin's certificate problem as OpenSSL names it ("unable to get local issuer certificate",

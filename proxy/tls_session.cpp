@@ -25,6 +25,9 @@ namespace {
 // fatal, description 40): what a client gets when the origin could not be verified. It comes
 // before any ServerHello, so it is valid for TLS 1.2 and 1.3 clients alike.
 constexpr char handshake_failure_alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+// no_application_protocol (120): the origin shares no ALPN protocol with what the phone offered,
+// and the phone hears exactly that, as it would without leakguard (RFC 7301 3.2).
+constexpr char no_application_protocol_alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x78};
 
 // A client that completes the handshake and then closes within this window without sending one
 // byte is taken to have rejected the certificate after the fact: OkHttp's CertificatePinner, the
@@ -67,12 +70,13 @@ bool speaks_tls12(const ClientHello& hello) {
   return false;
 }
 
-// We offer http/1.1 only (the HTTP path has no HTTP/2 codec): a client whose ALPN list lacks it
-// (gRPC, h2-only stacks) would break on a forged connection, so it is passed through instead.
-bool accepts_http11(const ClientHello& hello) {
+// leakguard relays h2 and http/1.1 (and HTTP/1.0 inside http/1.1's ALPN answer): a client whose
+// ALPN list has neither (a protocol of its own over TLS) would break on a forged connection, so it
+// is passed through instead. No ALPN at all is HTTP/1.1.
+bool offers_relayed_protocol(const ClientHello& hello) {
   if (hello.alpn.empty()) return true;
   for (const auto& protocol : hello.alpn)
-    if (protocol == "http/1.1" || protocol == "http/1.0") return true;
+    if (protocol == "h2" || protocol == "http/1.1" || protocol == "http/1.0") return true;
   return false;
 }
 
@@ -132,7 +136,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
     passthrough = "pinned";
   else if (!speaks_tls12(hello))
     passthrough = "client_tls_version";
-  else if (!accepts_http11(hello))
+  else if (!offers_relayed_protocol(hello))
     passthrough = "alpn";
   else if (!(leaf_name = LeafForge::canonical_name(name)))
     passthrough = "uncertifiable_name";
@@ -166,7 +170,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
     co_return;
   }
   auto& upstream_tls = upstream_.start_tls(tls_->client_context());
-  if (!tls_->prepare_client(upstream_tls.native_handle(), destination, *leaf_name)) {
+  if (!tls_->prepare_client(upstream_tls.native_handle(), destination, *leaf_name, hello.alpn)) {
     tls_failure("upstream_handshake_failed", ossl::error_message("cannot prepare the upstream connection"));
     co_return;
   }
@@ -186,17 +190,23 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
       tls_failure("upstream_verify_failed", verify_error);
     else
       tls_failure("upstream_handshake_failed", ec == asio::error::timed_out ? "timeout" : ec.message());
-    co_await write_client(std::string_view(handshake_failure_alert, sizeof handshake_failure_alert));
+    const bool no_common_protocol = ec.message().find("no application protocol") != std::string::npos;
+    if (no_common_protocol)
+      co_await write_client(std::string_view(no_application_protocol_alert, sizeof no_application_protocol_alert));
+    else
+      co_await write_client(std::string_view(handshake_failure_alert, sizeof handshake_failure_alert));
     co_return;
   }
   touch();
+  const std::string upstream_alpn = selected_alpn(upstream_tls.native_handle());
 
-  // 4. The client, with the leaf, fed the ClientHello bytes we already hold.
+  // 4. The client, with the leaf, fed the ClientHello bytes we already hold, and the origin's ALPN.
   if (!client_still_there(client_.socket())) {
     tls_failure("client_handshake_failed", "client closed before the handshake");
     co_return;
   }
   auto& client_tls = client_.start_tls(tls_->server_context());
+  TlsInterceptor::offer_client_alpn(client_tls.native_handle(), upstream_alpn);
   if (!TlsInterceptor::prepare_server(client_tls.native_handle(), *leaf)) {
     tls_failure("client_handshake_failed", ossl::error_message("cannot install the forged certificate"));
     co_return;
@@ -223,6 +233,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
   const auto handshake_done = Clock::now();
 
   context_.counters().tls_intercepted++;
+  std::string client_alpn;
   {
     auto event = flow_.event("tls");
     event["event"] = "intercepted";
@@ -231,10 +242,9 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
     event["client_tls"] = tls_version_name(client_tls.native_handle());
     event["upstream_tls"] = tls_version_name(upstream_tls.native_handle());
     event["upstream_resumed"] = SSL_session_reused(upstream_tls.native_handle()) == 1;
-    const unsigned char* alpn = nullptr;
-    unsigned alpn_length = 0;
-    SSL_get0_alpn_selected(client_tls.native_handle(), &alpn, &alpn_length);
-    if (alpn_length > 0) event["alpn"] = std::string(reinterpret_cast<const char*>(alpn), alpn_length);
+    client_alpn = selected_alpn(client_tls.native_handle());
+    if (!client_alpn.empty()) event["alpn"] = client_alpn;
+    if (!upstream_alpn.empty()) event["upstream_alpn"] = upstream_alpn;
     context_.events().emit(std::move(event));
   }
 
@@ -246,6 +256,11 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
   }
 
   // 6. Decrypted HTTP takes exactly the plaintext path; its upstream is the verified TLS stream.
+  // Both legs settled on h2 (the phone only gets h2 when the origin chose it): the HTTP/2 path.
+  if (client_alpn == "h2") {
+    co_await serve_http2();
+    co_return;
+  }
   upstream_connected_ = true;
   asio::co_spawn(
       executor(), [self, generation = upstream_generation_]() { return self->relay_responses(generation); },
