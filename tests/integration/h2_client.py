@@ -67,9 +67,10 @@ def _text(headers):
 class H2Client:
     """A well-behaved HTTP/2 client (python3-h2) on an established socket."""
 
-    def __init__(self, sock, authority):
+    def __init__(self, sock, authority, give_window=True):
         self.sock = sock
         self.authority = authority
+        self.give_window = give_window  # False: a slow reader that never opens its windows again
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding=None))
         self.conn.initiate_connection()
         self.responses = {}
@@ -126,7 +127,8 @@ class H2Client:
             response.status = int(dict(response.headers)[":status"])
         elif isinstance(event, h2.events.DataReceived):
             response.body += event.data
-            self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            if self.give_window:
+                self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
         elif isinstance(event, h2.events.TrailersReceived):
             response.trailers = _text(event.headers)
         elif isinstance(event, h2.events.StreamEnded):

@@ -171,12 +171,15 @@ class H2Origin:
             data = sock.recv(65536)
             if not data:
                 return
-            for event in conn.receive_data(data):
+            events = conn.receive_data(data)
+            for event in events:
                 self._on_event(conn, number, event, records, pending)
             self._send_pending(conn, pending)
             out = conn.data_to_send()
             if out:
                 sock.sendall(out)
+            if any(isinstance(e, h2.events.ConnectionTerminated) for e in events):
+                return  # the peer's GOAWAY: answered what it allowed, now close as servers do
 
     def _on_event(self, conn, number, event, records, pending):
         if isinstance(event, h2.events.RemoteSettingsChanged) and len(self.client_settings) < number:
