@@ -217,12 +217,13 @@ class RawH2:
         return Outcome(frames + self._parse(), closed, sent_all)
 
     def _parse(self):
-        frames = []
-        while len(self.buffer) >= 9:
-            frame, length = Frame.parse_frame_header(memoryview(self.buffer[:9]))
-            if len(self.buffer) < 9 + length:
+        frames, offset, data = [], 0, memoryview(self.buffer)
+        while len(data) - offset >= 9:
+            frame, length = Frame.parse_frame_header(data[offset:offset + 9])
+            if len(data) - offset < 9 + length:
                 break
-            frame.parse_body(memoryview(self.buffer[9:9 + length]))
+            frame.parse_body(data[offset + 9:offset + 9 + length])
             frames.append(frame)
-            self.buffer = self.buffer[9 + length:]
+            offset += 9 + length
+        self.buffer = bytes(data[offset:])
         return frames
