@@ -50,7 +50,7 @@ def local_client(sock):
 class Response:
     status: int | None = None
     headers: list = field(default_factory=list)
-    body: bytes = b""
+    body: bytearray = field(default_factory=bytearray)  # appended per DATA frame: bytes would be quadratic
     trailers: list = field(default_factory=list)
     ended: bool = False
     reset: int | None = None   # RST_STREAM error code
