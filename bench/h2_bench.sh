@@ -27,8 +27,10 @@
 # verify certificates, so neither the forged leaf nor mitmproxy's is checked by the client; leakguard
 # verifies nginx against the test CA (mitmproxy runs with --ssl-insecure: an upper bound for it).
 # The URL names `localhost` (h2load's --connect-to dials 127.0.0.1), so the ClientHello carries SNI.
-# A leakguard that does not intercept h2 passes the connections through (`passthrough: alpn`): the
-# script says so and labels those rows `passthrough`, not `leakguard`.
+# h2load offers ALPN h2 alone (--npn-list=h2), as gRPC stacks do. A leakguard that does not
+# intercept h2 passes such connections through (`passthrough: alpn`): the script reads its `tls`
+# events and labels those rows `passthrough`, not `leakguard` (and `leakguard-h1` for connections
+# intercepted as HTTP/1.1).
 # Only loopback inside the namespace; every load is bounded; everything started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +43,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 STREAMS=${STREAMS:-10}
 CONNECT_TOTAL=${CONNECT_TOTAL:-1000}
-CONNECT_BATCH=${CONNECT_BATCH:-100}
+CONNECT_BATCH=${CONNECT_BATCH:-20}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-300}
 FILE_BYTES=${FILE_BYTES:-1024}
 MITM=${MITM:-auto}   # auto: measure mitmproxy when mitmdump is installed; 0: never
@@ -167,9 +169,14 @@ stop_mitm() {
   mitm_pid=""
 }
 
-# Did leakguard intercept h2 in the last measurement? ("leakguard" / "passthrough")
+# What leakguard did with the last measurement's connections: "leakguard" (intercepted, h2 on the
+# client leg), "leakguard-h1" (intercepted but HTTP/1.1), "passthrough" (relayed undecrypted).
 leakguard_label() {
-  if grep -q '"passthrough":"alpn"' "$tmp/events.jsonl" 2> /dev/null; then echo passthrough; else echo leakguard; fi
+  if grep -q '"event":"intercepted"' "$tmp/events.jsonl" 2> /dev/null; then
+    if grep '"event":"intercepted"' "$tmp/events.jsonl" | grep -q '"alpn":"h2"'; then echo leakguard; else echo leakguard-h1; fi
+  else
+    echo passthrough
+  fi
 }
 
 ticks_of() { local total=0 p; for p in "$@"; do total=$((total + $(cpu_ticks "$p"))); done; echo "$total"; }
@@ -181,8 +188,8 @@ results="$tmp/results"
 # N done, N succeeded, F failed, E errored, T timeout"; mean of "time for request".
 h2load_figures() {  # stdin: h2load output; prints "seconds req_s succeeded failed mean_ms"
   awk '
-    function ms(v) { if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000; if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0; if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000; return v }
-    $1 == "finished" { secs = $3 + 0; rps = $4 + 0 }
+    function ms(v) { sub(/,$/, "", v); if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000; if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0; if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000; return v }
+    $1 == "finished" { secs = ms($3) / 1000; rps = $4 + 0 }
     $1 == "requests:" { ok = $8; failed = $10 + $12 + $14 }
     $1 == "time" && $3 == "request:" { mean = ms($6) }
     END { printf "%s %s %s %s %.3f\n", secs, rps, ok, failed, mean }'
@@ -197,7 +204,7 @@ measure_keepalive() {
   esac
   local before after out
   before=$(ticks_of "$pid")
-  out=$("${runner[@]}" h2load -c "$CONNECTIONS" -m "$STREAMS" -t 2 -D "$DURATION" --warm-up-time=1 \
+  out=$("${runner[@]}" h2load --npn-list=h2 -c "$CONNECTIONS" -m "$STREAMS" -t 2 -D "$DURATION" --warm-up-time=1 \
     --connect-to="127.0.0.1:$port" "https://localhost:$port/file")
   after=$(ticks_of "$pid")
   echo "$out" >> "$tmp/h2load.log"
@@ -222,7 +229,7 @@ measure_connect() {
   local before after secs_total=0 ok_total=0 failed_total=0 out
   before=$(ticks_of "$pid")
   for _ in $(seq $((CONNECT_TOTAL / CONNECT_BATCH))); do
-    out=$("${runner[@]}" h2load -c "$CONNECT_BATCH" -n "$CONNECT_BATCH" -m 1 -t 2 \
+    out=$("${runner[@]}" h2load --npn-list=h2 -c "$CONNECT_BATCH" -n "$CONNECT_BATCH" -m 1 -t 2 \
       --connect-to="127.0.0.1:$port" "https://localhost:$port/file")
     read -r secs _ ok failed _ <<< "$(h2load_figures <<< "$out")"
     secs_total=$(awk -v a="$secs_total" -v b="$secs" 'BEGIN { print a + b }')
@@ -320,6 +327,7 @@ def median(kind, label, column):
     values = [float(r[column]) for r in rows if r[0] == kind and r[1] == label]
     return statistics.median(values) if values else None
 labels = sorted({r[1] for r in rows if r[1] != "direct"}, key=lambda l: (l != "leakguard", l))
+ratio = lambda value, direct: f"{value / direct:.0%}" if direct else "-"
 for kind, unit, target in (("keepalive", "req/s", 0.45), ("connect", "conn/s", None)):
     direct = median(kind, "direct", 2)
     print(f"{kind:9} direct      {unit}={direct:<8.0f} cpu_us={median(kind, 'direct', 4):.0f}")
@@ -327,9 +335,10 @@ for kind, unit, target in (("keepalive", "req/s", 0.45), ("connect", "conn/s", N
         value = median(kind, label, 2)
         if value is None:
             continue
-        verdict = f" (target {target:.0%}: {'met' if value / direct >= target else 'NOT met'})" if target and label == "leakguard" else ""
+        verdict = f" (target {target:.0%}: {'met' if direct and value / direct >= target else 'NOT met'})" \
+            if target and label == "leakguard" else ""
         print(f"{kind:9} {label:11} {unit}={value:<8.0f} cpu_us={median(kind, label, 4):.0f} "
-              f"{label}/direct = {value / direct:.0%}{verdict}")
+              f"{label}/direct = {ratio(value, direct)}{verdict}")
 for alpn in ("h2", "http/1.1"):
     for label in labels:
         value = median(f"idle-{alpn}", label, 2)
