@@ -96,6 +96,29 @@ class H2Client:
         self.conn.send_data(stream_id, chunk, end_stream=end_stream)
         self._flush()
 
+    def send_body(self, stream_id, body, piece=16384, timeout=10.0):
+        """Sends `body` as the peer's windows allow, reading its frames (and WINDOW_UPDATEs) while
+        they are closed. Stops early, returning False, once the stream was answered or reset (a
+        proxy may refuse a body before it has all of it)."""
+        self.sock.settimeout(timeout)
+        offset = 0
+        while offset < len(body):
+            response = self.responses[stream_id]
+            if response.ended or response.reset is not None or self.goaway is not None:
+                return False
+            window = min(self.conn.local_flow_control_window(stream_id), piece, len(body) - offset)
+            if window > 0:
+                self.send_data(stream_id, body[offset:offset + window], end_stream=offset + window == len(body))
+                offset += window
+                continue
+            data = self.sock.recv(65536)
+            if not data:
+                return False
+            for event in self.conn.receive_data(data):
+                self._on_event(event)
+            self._flush()
+        return True
+
     def request(self, path, method="GET", headers=(), chunks=()):
         stream_id = self.start(path, method, headers, end_stream=not chunks)
         for i, chunk in enumerate(chunks):

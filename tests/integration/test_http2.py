@@ -310,6 +310,41 @@ def test_block_refuses_only_the_leaking_streams_and_the_origin_never_sees_them(i
     client.close()
 
 
+LIMITS = {"max_inspect_bytes": 65536}
+BIG_CLEAN_BODY = b"model=TA-1046&" + b"x" * (200 << 10)
+
+
+def test_oversize_block_refuses_only_that_stream(intercepting, h2_origin, h2_ca_dir):
+    """A stream body larger than limits.max_inspect_bytes in block mode with `oversize: block`:
+    HTTP/1.x answers 403 and closes; in h2 only that stream is refused, the connection goes on."""
+    origin = h2_origin()
+    proxy = intercepting(mode="block", oversize="block", limits=LIMITS)
+    client = h2_client(proxy, origin, h2_ca_dir)
+    big = client.start("/big-upload", "POST", [("content-type", "application/x-www-form-urlencoded")],
+                       end_stream=False)
+    client.send_body(big, BIG_CLEAN_BODY)
+    refused = client.wait([big])[big]
+    assert refused.status == 403 and b"max_inspect_bytes" in refused.body
+    assert client.get("/small").status == 200
+    assert origin.paths() == ["/small"]
+    client.close()
+
+
+def test_oversize_log_forwards_the_stream_and_says_so(intercepting, h2_origin, h2_ca_dir):
+    origin = h2_origin()
+    proxy = intercepting(mode="block", oversize="log", limits=LIMITS)
+    client = h2_client(proxy, origin, h2_ca_dir)
+    big = client.start("/big-upload", "POST", [("content-type", "application/x-www-form-urlencoded")],
+                       end_stream=False)
+    assert client.send_body(big, BIG_CLEAN_BODY)
+    assert client.wait([big])[big].status == 200
+    [received] = origin.requests()
+    assert received.body == BIG_CLEAN_BODY
+    [oversize] = proxy.events("oversize", wait_for=lambda e: e)
+    assert oversize["inspected_bytes"] == LIMITS["max_inspect_bytes"] and oversize["url"].endswith("/big-upload")
+    client.close()
+
+
 def test_redact_masks_a_header_value_and_a_body_in_place(intercepting, h2_origin, h2_ca_dir):
     origin = h2_origin()
     proxy = intercepting(rules=[{"name": "mask-ids", "action": "redact"}])
