@@ -377,3 +377,23 @@ def test_a_client_reset_reaches_the_origin(intercepting, h2_origin, h2_ca_dir):
     [record] = [r for r in origin.requests() if r.path == "/upload"]
     assert record.reset is not None and not record.ended
     client.close()
+
+
+def test_the_report_counts_h2_connections_as_decrypted(intercepting, h2_origin, h2_ca_dir):
+    from test_report import report
+    origin = h2_origin()
+    proxy = intercepting()
+    for _ in range(2):
+        client = h2_client(proxy, origin, h2_ca_dir)
+        answers = client.wait([client.request("/clean"), client.request(f"/ping?imei={IMEI}")])
+        assert [a.status for a in answers.values()] == [200, 200]
+        client.close()
+    proxy.events("conn", wait_for=lambda e: sum(1 for x in e if x.get("event") == "close") >= 2)
+    proxy.stop()
+    got = report("--format", "json", proxy.events_path)
+    assert got.returncode == 0, got.stderr
+    data = json.loads(got.stdout)
+    [device] = [d for d in data["devices"] if d["device"] == "lab-phone"]
+    assert device["coverage"]["connections"] == 2 and device["coverage"]["decrypted"] == 2
+    [leak] = [r for r in data["leaks"] if r["identifier"] == "imei"]
+    assert leak["count"] == 2 and leak["device"] == "lab-phone"
