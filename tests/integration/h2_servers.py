@@ -221,7 +221,7 @@ class H2Origin:
         self._persist(record)
         path = record.path or "/"
         content_type = record.header("content-type") or ""
-        if path.startswith("/big"):
+        if path.startswith("/big?"):
             n = int(parse_qs(urlsplit(path).query)["n"][0])
             conn.send_headers(record.stream_id, [(":status", "200"), ("content-length", str(n))])
             pending[record.stream_id] = n
