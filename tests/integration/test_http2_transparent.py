@@ -50,16 +50,20 @@ def test_h2c_with_prior_knowledge_is_inspected_and_blocked_per_stream(lab, tmp_p
     proxy = start_router(lab, tmp_path, h2_pki, h2_ca_dir, mode="block")
     try:
         base = f"http://{lab.ORIGIN_V4}:{port}"
-        got = sh("curl", "-sS", "--max-time", "10", "--http2-prior-knowledge", "-w", "%{http_code} %{http_version}\\n",
-                 "-o", "/dev/null", f"{base}/clean?lang=en", "-o", "/dev/null", f"{base}/leaky?imei={IMEI}",
-                 netns=lab.phone)
-        assert got.stdout.split("\n")[:2] == ["200 2", "403 2"], got.stdout
+        # nghttp speaks h2c with prior knowledge for http:// and puts both requests on one connection
+        # (curl 7.88's --http2-prior-knowledge fails the second request on a connection even without
+        # leakguard: "Error in the HTTP2 framing layer").
+        got = sh("nghttp", "-v", f"{base}/clean?lang=en", f"{base}/leaky?imei={IMEI}", netns=lab.phone, check=False)
+        assert got.returncode == 0, got.stderr
+        statuses = [line.split(":status: ")[1] for line in got.stdout.splitlines() if ":status: " in line
+                    and "recv" in line]
+        assert sorted(statuses) == ["200", "403"], got.stdout
         assert [path_of(s) for s in streams_in(record)] == ["/clean?lang=en"]
         assert IMEI not in record.read_text()
 
         http = proxy.events("http", wait_for=lambda e: len(e) >= 2)
-        assert [(e["http_version"], e["transport"], e["status"]) for e in http] == [("2", "http", 200),
-                                                                                     ("2", "http", 403)]
+        assert sorted((e["http_version"], e["transport"], e["status"]) for e in http) == [("2", "http", 200),
+                                                                                           ("2", "http", 403)]
         assert len({e["flow"] for e in http}) == 1 and http[0]["stream"] != http[1]["stream"]
         assert http[0]["dst"] == {"ip": lab.ORIGIN_V4, "port": port, "host": lab.ORIGIN_V4}
         [finding] = proxy.events("finding", wait_for=lambda e: e)
