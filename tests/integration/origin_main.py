@@ -2,7 +2,9 @@
 test can start it inside a network namespace:
     ip netns exec NS python3 origin_main.py http|echo|udp HOST RECORD [PORT]
     ip netns exec NS python3 origin_main.py https HOST RECORD PORT CERT KEY
-Prints "port N" once listening; every received byte is appended to RECORD. A fixed PORT is only
+    ip netns exec NS python3 origin_main.py h2 HOST RECORD PORT CERT KEY   (HTTP/2 only, ALPN h2)
+    ip netns exec NS python3 origin_main.py h2c HOST RECORD [PORT]         (HTTP/2 with prior knowledge)
+Prints "port N" once listening; every received byte is appended to RECORD (h2, h2c: one JSON line per stream, h2_servers.StreamRecord). A fixed PORT is only
 for namespaces the test owns (nothing else can hold the port there)."""
 
 import socket
@@ -22,7 +24,11 @@ if kind == "udp":
         data = sink.recv(65536)
         with open(record, "ab") as f:
             f.write(data)
-if kind == "https":
+if kind in ("h2", "h2c"):
+    from h2_servers import H2Origin
+    cert, key = (sys.argv[5], sys.argv[6]) if kind == "h2" else (None, None)
+    server = H2Origin(cert, key, host, family, port=port, record_path=record)
+elif kind == "https":
     server = HttpsOrigin(sys.argv[5], sys.argv[6], host, family, record_path=record, port=port)
 elif kind == "http":
     server = RecordingOrigin(host, family, record_path=record, port=port)
