@@ -26,6 +26,11 @@ constexpr std::uint64_t resets_per_second = 33;
 constexpr std::uint32_t max_empty_frames = 100;            // DATA/HEADERS without payload or END_STREAM (9518)
 constexpr std::uint32_t max_priority_frames = 1000;        // PRIORITY frames per connection (9513)
 constexpr std::uint32_t max_premature_resets = 100;        // streams reset before any response (44487)
+// PING and SETTINGS frames from the phone (9512, 9515). The library bounds the ACKs it has queued,
+// but this bridge writes as it reads, so the queue never grows: the frames themselves are what a
+// flood is made of. A phone's keep-alive and BDP pings come a few per second at most.
+constexpr double control_frame_burst = 1000;
+constexpr double control_frames_per_second = 100;
 
 struct OptionDeleter {
   void operator()(nghttp2_option* option) const { nghttp2_option_del(option); }
@@ -184,6 +189,11 @@ struct Http2Bridge::Callbacks {
           !end_stream && ++self.empty_frames_ > max_empty_frames) {
         self.connection_error("h2_flood", "empty DATA or HEADERS frames without END_STREAM (CVE-2019-9518)",
                               NGHTTP2_ENHANCE_YOUR_CALM);
+        return 0;
+      }
+      if ((frame->hd.type == NGHTTP2_PING || frame->hd.type == NGHTTP2_SETTINGS) &&
+          (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0 && !self.take_control_frame_token()) {
+        self.connection_error("h2_flood", "PING or SETTINGS flood (CVE-2019-9512/9515)", NGHTTP2_ENHANCE_YOUR_CALM);
         return 0;
       }
       if (frame->hd.type == NGHTTP2_PRIORITY && ++self.priority_frames_ > max_priority_frames) {
@@ -665,6 +675,16 @@ void Http2Bridge::connection_error(std::string_view error, std::string detail, s
   client_failed_ = true;
   report_once(error, detail);
   nghttp2_session_terminate_session(client_leg_, code);
+}
+
+bool Http2Bridge::take_control_frame_token() {
+  const auto now = Http2Exchange::Clock::now();
+  const std::chrono::duration<double> elapsed = now - control_tokens_at_;
+  control_tokens_at_ = now;
+  control_tokens_ = std::min(control_frame_burst, control_tokens_ + elapsed.count() * control_frames_per_second);
+  if (control_tokens_ < 1) return false;
+  control_tokens_ -= 1;
+  return true;
 }
 
 void Http2Bridge::report_once(std::string_view error, std::string_view detail) {

@@ -150,6 +150,7 @@ class Http2Bridge {
   void forget_if_done(Http2Exchange& exchange);
   void connection_error(std::string_view error, std::string detail, std::uint32_t code);
   void report_once(std::string_view error, std::string_view detail);
+  bool take_control_frame_token();
 
   Http2Hooks& hooks_;
   Http2Limits limits_;
@@ -165,6 +166,8 @@ class Http2Bridge {
   std::uint32_t empty_frames_ = 0;
   std::uint32_t priority_frames_ = 0;
   std::uint32_t premature_resets_ = 0;
+  double control_tokens_ = 1000;  // PING/SETTINGS token bucket (see the .cpp)
+  Http2Exchange::Clock::time_point control_tokens_at_ = Http2Exchange::Clock::now();
   std::vector<std::string> reported_;  // error names already reported for this connection
 };
 
