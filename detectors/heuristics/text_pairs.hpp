@@ -20,9 +20,9 @@ struct TextPair {
 // Text worth reading for pairs: longer than one value and holding a separator.
 bool may_hold_text_pairs(std::string_view text);
 
-// Appends the pairs of bytes [begin, end) to `out`, at most `limit` of them. Records count from
-// `first_record`; the next free record number is returned. A record ends at a blank line or a line
-// without a pair.
+// Appends the pairs of bytes [begin, end) whose value the heuristics can judge by its key (up to 20
+// hex digits or digits) to `out`, at most `limit` of them. Records count from `first_record`; the
+// next free record number is returned. A record ends at a blank line or a line without such a pair.
 std::uint32_t find_text_pairs(std::string_view bytes, std::size_t begin, std::size_t end, std::uint32_t first_record,
                               std::size_t limit, std::vector<TextPair>& out);
 
