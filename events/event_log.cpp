@@ -130,8 +130,6 @@ void EventLog::note_recovery(std::string& batch) {
              {"events_lost", lost_in_outage_},
              {"ts", rfc3339_now()}};
   batch.insert(0, event.dump() + "\n");
-  std::fprintf(stderr, "leakguard: the event log %s is written again; %llu events were lost\n", path_.c_str(),
-               static_cast<unsigned long long>(lost_in_outage_));
 }
 
 void EventLog::emit(Json event) {
@@ -201,6 +199,9 @@ void EventLog::run() {
       if (recovering) note_recovery(batch_bytes_);
       written = write_batch(batch_bytes_, error);
       if (written && recovering) {
+        // Said only once the loss is on record in the file itself.
+        std::fprintf(stderr, "leakguard: the event log %s is written again; %llu events were lost\n", path_.c_str(),
+                     static_cast<unsigned long long>(lost_in_outage_));
         failing_ = false;
         lost_in_outage_ = 0;
       }

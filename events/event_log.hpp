@@ -53,7 +53,7 @@ class EventLog {
   // A file that was removed (its directory too, perhaps) is opened again at its path.
   bool ensure_linked(int& error);
   void note_loss(std::size_t events, int error);
-  void note_recovery(std::string& batch);
+  void note_recovery(std::string& batch);  // puts the loss's `error` event first in the batch
 
   std::string path_;
   int fd_ = -1;

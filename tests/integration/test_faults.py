@@ -28,6 +28,9 @@ from servers import HttpsOrigin, read_head
 
 REPEATS = 30
 RSS_GROWTH_KIB = 3 * 1024  # a leaked session costs ~40 KiB: 30 of them would show
+# AddressSanitizer keeps freed memory in quarantine, so RSS says nothing about leaks in that build
+# (scripts/test.sh runs these tests on it too): there LeakSanitizer and the descriptor count judge.
+SANITIZED = b"__asan_init" in BINARY.read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -59,7 +62,7 @@ def assert_no_leak(proxy, fault, repeats=REPEATS):
     assert wait_until(lambda: fd_count(proxy) <= baseline_fds), \
         f"descriptors: {baseline_fds} before, {fd_count(proxy)} after {repeats} faults"
     growth = proxy.rss_kib(peak=False) - baseline_rss
-    assert growth < RSS_GROWTH_KIB, f"RSS grew by {growth} KiB over {repeats} faults"
+    assert SANITIZED or growth < RSS_GROWTH_KIB, f"RSS grew by {growth} KiB over {repeats} faults"
     assert proxy.process.poll() is None, "leakguard exited"
 
 
@@ -490,6 +493,7 @@ def test_event_disk_full_traffic_goes_on_and_the_loss_is_reported(tmp_path, orig
         assert lost["events_lost"] >= 1
         assert proxy.events("http", wait_for=lambda e: any(x["url"].endswith("/after0") for x in e))
         assert wait_until(lambda: stderr_lines(proxy, "is written again"))
+        assert len(stderr_lines(proxy, "is written again")) == 1
         assert wait_until(lambda: fd_count(proxy) <= baseline_fds)
         assert proxy.process.poll() is None
     finally:
