@@ -106,7 +106,8 @@ void HeaderMemo::remember(const std::vector<HttpHeader>& headers, const std::vec
     const std::uint64_t hash = hash_of(header);
     if (holds(header, hash)) continue;  // twice in one request
     if (!seen_before(hash)) continue;  // the first time: only noted
-    if (classify_key(header.name) != key_none) continue;  // "X-Lat": paired with other lines by name
+    // "X-Lat": paired with other lines by name. A name that only vetoes ("X-Order-Id") pairs with none.
+    if ((classify_key(header.name) & ~KeyClass{key_other_number}) != key_none) continue;
     // A free slot among the probed ones, else the first: the line it held is inspected again.
     Entry* slot = &slots_[hash % slot_count];
     for (std::size_t probe = 0; probe < probes; ++probe) {

@@ -1,5 +1,6 @@
 #include "detectors/key_context.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -45,8 +46,36 @@ bool is_one_of(const Key& k, std::initializer_list<Part> list) {
   return false;
 }
 
+KeyClass classify_names(const Key& k);
+
+// Where the last word naming another kind of number ends in the key, or npos. "tracking" in
+// "trackingareacode" (an LTE TAC) and "adtrackingid" (an advertising id) names none.
+std::size_t other_number_end(const Key& k) {
+  static constexpr Part words[] = {"order", "invoice", "tracking", "ticket", "booking", "transaction", "txn"};
+  std::size_t last = std::string_view::npos;
+  for (const Part& word : words) {
+    if (!k.may_hold(word)) continue;
+    for (std::size_t at = k.text.find(word.text); at != std::string_view::npos; at = k.text.find(word.text, at + 1)) {
+      const std::string_view rest = k.text.substr(at + word.text.size());
+      if (word.text == "tracking" && (rest.starts_with("area") || k.text.substr(0, at).ends_with("ad"))) continue;
+      const std::size_t end = at + word.text.size();
+      if (last == std::string_view::npos || end > last) last = end;
+    }
+  }
+  return last;
+}
+
 KeyClass classify_normalized(std::string_view text) {
   const Key k{text, char_set(text)};
+  const std::size_t vetoed_until = other_number_end(k);
+  if (vetoed_until == std::string_view::npos) return classify_names(k);
+  // The head of a compound name is its last word: "order_phone" is a phone, "imei_order_no" an order.
+  const std::string_view tail = text.substr(vetoed_until);
+  const KeyClass after = tail.empty() ? key_none : classify_names(Key{tail, char_set(tail)});
+  return after != key_none ? after : key_other_number;
+}
+
+KeyClass classify_names(const Key& k) {
   KeyClass c = key_none;
   if (contains(k, "imei")) c |= key_imei;
   if (contains(k, "imsi") || contains(k, "subscriberid")) c |= key_imsi;
@@ -60,9 +89,11 @@ KeyClass classify_normalized(std::string_view text) {
     c |= key_mac;
   if (contains(k, "advertisingid") || contains(k, "advertiserid") || contains(k, "gaid") || starts(k, "adid") ||
       ends(k, "adid") || contains(k, "adtrackingid") ||
-      is_one_of(k, {"aaid", "idfa", "oaid", "adsid", "maid", "ifa", "rida", "googleadid", "gpsadid"}))
+      is_one_of(k, {"aaid", "idfa", "oaid", "adsid", "maid", "ifa", "rida", "googleadid", "gpsadid", "advid", "googleaid",
+                    "gaaid", "afai", "msai", "tifa", "lgudid", "vaid"}))
     c |= key_gaid;
   if (contains(k, "androidid") || k == "ssaid") c |= key_android_id;
+  if (is_one_of(k, {"aid", "andid", "anid", "adrid", "andrid", "andrdid", "droidid"})) c |= key_android_id_short;
   if (is_one_of(k, {"lat", "late7", "latitude", "latitudee7"}) || ends(k, "lat") || contains(k, "latitude"))
     c |= key_latitude;
   if (is_one_of(k, {"lon", "lng", "long", "lone7", "lnge7", "longitude", "longitudee7"}) || ends(k, "lon") ||
@@ -84,7 +115,42 @@ KeyClass classify_normalized(std::string_view text) {
   return c;
 }
 
+bool is_key_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+
+bool is_pair_padding(char c) { return c == ' ' || c == '\t' || c == '"' || c == '\''; }
+
 }  // namespace
+
+std::string_view pair_key_before(std::string_view text, std::size_t floor, std::size_t pos) {
+  std::size_t i = std::min(pos, text.size());
+  const auto skip_padding = [&] {
+    for (int n = 0; i > floor && n < 3 && is_pair_padding(text[i - 1]); ++n) --i;
+  };
+  skip_padding();
+  if (i == floor || (text[i - 1] != '=' && text[i - 1] != ':')) return {};
+  --i;
+  skip_padding();
+  const std::size_t end = i;
+  // Up to three words: "Android ID: f1e2...", "phone number = 138...". Each must start with a letter
+  // or '_': "10:00:01 imei: 35..." keys on "imei", "12:34:56" is a time and no pair at all.
+  std::size_t key_start = end;
+  for (int words = 0; words < 3; ++words) {
+    std::size_t word = key_start;
+    if (words > 0) {
+      if (word - floor < 2 || text[word - 1] != ' ') break;
+      --word;
+    }
+    const std::size_t word_end = word;
+    while (word > floor && end - word < 40 && is_key_char(text[word - 1])) --word;
+    if (word == word_end || !is_name_start(text[word])) break;
+    key_start = word;
+  }
+  return text.substr(key_start, end - key_start);
+}
 
 KeyClass classify_key(std::string_view key) {
   if (key.empty()) return key_none;

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdexcept>
 #include <system_error>
 #include <unistd.h>
@@ -52,7 +54,7 @@ void append_rfc3339_now(std::string& out) {
 }
 
 EventLog::EventLog(std::string path) : path_(std::move(path)) {
-  open_file();
+  fd_ = open_file();
   writer_ = std::thread([this] { run(); });
 }
 
@@ -63,25 +65,71 @@ EventLog::~EventLog() {
   }
   wake_.notify_all();
   writer_.join();
-  if (out_ && out_ != stdout) std::fclose(out_);
+  if (fd_ >= 0 && fd_ != STDOUT_FILENO) ::close(fd_);
 }
 
-void EventLog::open_file() {
-  if (path_ == "-") {
-    out_ = stdout;
-    return;
-  }
+int EventLog::open_file() {
+  if (path_ == "-") return STDOUT_FILENO;
   // Events name devices and destinations: keep them private to the owner, like the CA key.
   const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open event log " + path_);
-  out_ = ::fdopen(fd, "a");
-  if (!out_) {
-    ::close(fd);
-    throw std::system_error(errno, std::generic_category(), "cannot open event log " + path_);
+  return fd;
+}
+
+bool EventLog::write_batch(const std::string& bytes, int& error) {
+  // Where the file ended: a batch written in part (the disk filled in the middle) is cut back to
+  // it, so the file keeps whole lines and `leakguard report` reads it to the end.
+  const off_t before = fd_ == STDOUT_FILENO ? -1 : ::lseek(fd_, 0, SEEK_END);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n < 0 ? errno : EIO;
+      // Should the cut fail as well, the torn line stays: nothing else can be done about it here.
+      if (before >= 0 && done > 0) [[maybe_unused]] const int cut = ::ftruncate(fd_, before);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
   }
-  // A batch is flushed as a whole after it is written: with stdio's 4 KiB buffer a busy proxy's
-  // batch took a write(2) every ten lines.
-  std::setvbuf(out_, nullptr, _IOFBF, 256 * 1024);
+  return true;
+}
+
+bool EventLog::ensure_linked(int& error) {
+  if (fd_ == STDOUT_FILENO) return true;
+  struct stat status {};
+  if (::fstat(fd_, &status) == 0 && status.st_nlink > 0) return true;
+  // Removed (rm, or its directory with it): writing on would fill an invisible file. Open the path
+  // again; while that fails (the directory is gone), events are dropped and counted.
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    error = errno;
+    return false;
+  }
+  ::close(fd_);
+  fd_ = fd;
+  return true;
+}
+
+void EventLog::note_loss(std::size_t events, int error) {
+  lost_in_outage_ += events;
+  lost_total_.fetch_add(events, std::memory_order_relaxed);
+  if (failing_) return;
+  failing_ = true;
+  // Once per outage: the event file is what cannot be written, so stderr says it.
+  std::fprintf(stderr, "leakguard: cannot write the event log %s (%s): events are dropped until it can be written again\n",
+               path_.c_str(), std::strerror(error));
+}
+
+void EventLog::note_recovery(std::string& batch) {
+  if (!failing_) return;
+  Json event{{"type", "error"},
+             {"error", "event_log_write_failed"},
+             {"detail", "the event log could not be written (disk full, or the file or its directory removed); the "
+                        "events of that time are lost"},
+             {"events_lost", lost_in_outage_},
+             {"ts", rfc3339_now()}};
+  batch.insert(0, event.dump() + "\n");
 }
 
 void EventLog::emit(Json event) {
@@ -129,12 +177,12 @@ void EventLog::run() {
     lingering_ = false;
     if (reopen_requested_ && path_ != "-") {
       reopen_requested_ = false;
-      std::FILE* old = out_;
       try {
-        open_file();
-        std::fclose(old);
+        const int fd = open_file();
+        ::close(fd_);
+        fd_ = fd;
       } catch (const std::exception&) {
-        out_ = old;  // keep writing to the old file rather than lose events
+        // Keep writing to the old file rather than lose events.
       }
     }
     reopen_requested_ = false;
@@ -142,8 +190,23 @@ void EventLog::run() {
     batch.swap(queue_);
     writing_ = true;
     lock.unlock();
-    for (const auto& line : batch) std::fwrite(line.data(), 1, line.size(), out_);
-    std::fflush(out_);
+    batch_bytes_.clear();
+    for (const auto& line : batch) batch_bytes_ += line;
+    int error = 0;
+    bool written = ensure_linked(error);
+    if (written) {
+      const bool recovering = failing_;
+      if (recovering) note_recovery(batch_bytes_);
+      written = write_batch(batch_bytes_, error);
+      if (written && recovering) {
+        // Said only once the loss is on record in the file itself.
+        std::fprintf(stderr, "leakguard: the event log %s is written again; %llu events were lost\n", path_.c_str(),
+                     static_cast<unsigned long long>(lost_in_outage_));
+        failing_ = false;
+        lost_in_outage_ = 0;
+      }
+    }
+    if (!written) note_loss(batch.size(), error);
     lock.lock();
     writing_ = false;
     if (queue_.empty()) {

@@ -1,8 +1,14 @@
 // The JSON Lines event log (design.md, "Events"). Producers on I/O threads only enqueue; one writer
 // thread formats nothing and blocks on disk alone, so a slow disk never stalls traffic.
+// A disk that is full, or a file or directory that was removed, never stops traffic: the batches
+// that cannot be written are dropped whole (no torn line), the outage is said once on stderr, and
+// when the file can be written again (space freed, the directory back) its first line is an
+// `error` event (`event_log_write_failed`) with the number of events lost.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <mutex>
@@ -36,13 +42,25 @@ class EventLog {
   void reopen();
   // Blocks until every queued event is written and flushed.
   void flush();
+  // Events lost so far to failed writes (a full disk, a removed file or directory).
+  std::uint64_t lost() const { return lost_total_.load(std::memory_order_relaxed); }
 
  private:
   void run();
-  void open_file();
+  int open_file();  // the new descriptor; throws when the path cannot be opened
+  // Writes one batch whole, or nothing of it; false (errno in `error`) when it could not be written.
+  bool write_batch(const std::string& bytes, int& error);
+  // A file that was removed (its directory too, perhaps) is opened again at its path.
+  bool ensure_linked(int& error);
+  void note_loss(std::size_t events, int error);
+  void note_recovery(std::string& batch);  // puts the loss's `error` event first in the batch
 
   std::string path_;
-  std::FILE* out_ = nullptr;
+  int fd_ = -1;
+  std::string batch_bytes_;        // the batch as one write (capacity kept)
+  bool failing_ = false;           // writes fail: the outage was reported once on stderr
+  std::uint64_t lost_in_outage_ = 0;
+  std::atomic<std::uint64_t> lost_total_{0};
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable drained_;

@@ -1,3 +1,5 @@
+// The llhttp driver: one direction of a connection parsed message by message, with the head
+// checks of request_framing.cpp and the chunked-body check of chunked_framing.cpp beside llhttp.
 #include "proxy/http_codec.hpp"
 
 #include <algorithm>
@@ -9,232 +11,9 @@
 #include <llhttp.h>
 
 #include "common/ascii.hpp"
+#include "proxy/chunked_framing.hpp"
 
 namespace leakguard {
-
-namespace {
-
-std::string_view trim_ows(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  return value;
-}
-
-// RFC 9110 token characters: anything else in a field name ("Bad Header", "Host\x01") is read
-// differently by different servers, so a proxy must not pass it on.
-bool is_token_char(unsigned char c) {
-  if (std::isalnum(c)) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_token(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return is_token_char(c); });
-}
-
-// One element of the Transfer-Encoding list: "gzip", "chunked;custom_param".
-struct TransferCoding {
-  std::string_view name;
-  bool has_parameters = false;
-};
-
-// Every Transfer-Encoding field line of a request as one list, in order (RFC 9110 section 5.3
-// combines them so). nullopt when an element is empty, its name is not a token or its parameters
-// hold anything but token characters, OWS, ';' and '=' (a quoted string could hide a comma).
-std::optional<std::vector<TransferCoding>> transfer_codings(const HttpRequestHead& head) {
-  std::vector<TransferCoding> codings;
-  for (const auto& h : head.headers) {
-    if (!iequals(h.name, "transfer-encoding")) continue;
-    std::string_view rest(h.value);
-    for (;;) {
-      const auto comma = rest.find(',');
-      const auto element = trim_ows(rest.substr(0, comma));
-      const auto semicolon = element.find(';');
-      TransferCoding coding{trim_ows(element.substr(0, semicolon)), semicolon != std::string_view::npos};
-      if (!is_token(coding.name)) return std::nullopt;
-      if (coding.has_parameters) {
-        for (unsigned char c : element.substr(semicolon))
-          if (!is_token_char(c) && c != ';' && c != '=' && c != ' ' && c != '\t') return std::nullopt;
-      }
-      codings.push_back(coding);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
-  return codings;
-}
-
-// True when the request's transfer codings are well formed and end in exactly one "chunked":
-// the only Transfer-Encoding that frames a request (RFC 9112 section 6.3).
-bool transfer_coding_is_chunked(const HttpRequestHead& head) {
-  const auto codings = transfer_codings(head);
-  if (!codings || codings->empty() || !iequals(codings->back().name, "chunked")) return false;
-  return std::count_if(codings->begin(), codings->end(),
-                       [](const TransferCoding& c) { return iequals(c.name, "chunked"); }) == 1;
-}
-
-// True when the letters of a field name, lower-cased, spell `letters`; the non-ASCII letters that
-// some case mappings turn into ASCII ones count as those (U+017F long s -> s, U+0131 dotless i and
-// U+0130 -> i, U+212A Kelvin -> k), everything else is skipped. "Transfer_Encoding",
-// "Transfer- Encoding", "Tran\u017Ffer-Encoding" and "\x01Content-Length" all spell a framing header.
-// Runs for every header of every request: no allocation.
-bool name_spells(std::string_view name, std::string_view letters) {
-  std::size_t matched = 0;
-  const auto take = [&](char letter) {
-    if (matched == letters.size() || letters[matched] != letter) return false;
-    ++matched;
-    return true;
-  };
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    const auto rest = name.substr(i);
-    bool ok = true;
-    if (rest.starts_with("\xC5\xBF")) {
-      ok = take('s');
-      i += 1;
-    } else if (rest.starts_with("\xC4\xB1") || rest.starts_with("\xC4\xB0")) {
-      ok = take('i');
-      i += 1;
-    } else if (rest.starts_with("\xE2\x84\xAA")) {
-      ok = take('k');
-      i += 2;
-    } else if (c < 0x80 && std::isalpha(c)) {
-      ok = take(static_cast<char>(std::tolower(c)));
-    }
-    if (!ok) return false;
-  }
-  return matched == letters.size();
-}
-
-// "http://host/path" (any scheme): the target carries the authority, so Host is not needed.
-bool is_absolute_form(std::string_view target) {
-  const auto colon = target.find("://");
-  if (colon == std::string_view::npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(target[0])))
-    return false;
-  return std::all_of(target.begin(), target.begin() + static_cast<std::ptrdiff_t>(colon), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-  });
-}
-
-// What goes upstream differs from what was received only where the difference is framing noise
-// a server could read its own way: whitespace between a field name and its colon (RFC 9112
-// section 5.1 has a proxy remove it) and parameters on transfer codings, which RFC 9112 defines
-// for none of them; "chunked;x" becomes "chunked", exactly the framing the proxy used.
-void normalize_for_upstream(HttpRequestHead& head) {
-  for (auto& h : head.headers) {
-    while (!h.name.empty() && (h.name.back() == ' ' || h.name.back() == '\t')) h.name.pop_back();
-    if (!iequals(h.name, "transfer-encoding") || h.value.find(';') == std::string::npos) continue;
-    std::string names;
-    std::string_view rest(h.value);
-    for (;;) {
-      const auto comma = rest.find(',');
-      const auto element = trim_ows(rest.substr(0, comma));
-      if (!names.empty()) names.append(", ");
-      names.append(trim_ows(element.substr(0, element.find(';'))));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-    h.value = std::move(names);
-  }
-}
-
-// The chunked framing of a request body, checked byte by byte to RFC 9112 section 7.1 beside
-// llhttp. The proxy forwards body bytes as received, so a body that llhttp's loose mode reads one
-// way and a strict server another is a smuggling channel: loose mode skips junk after chunk data
-// ("5\r\nhelloXX0\r\n\r\n") and ends the body at a CR followed by any byte ("0\r\n\r" + 'G').
-// Whatever this check and llhttp do not both accept, and end at the same byte, is refused.
-class ChunkedFramingCheck {
- public:
-  // Feeds body bytes; false at the first byte that breaks the grammar or follows the end.
-  bool feed(std::string_view bytes) {
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-      const char c = bytes[i];
-      switch (state_) {
-        case State::size:
-          if (std::isxdigit(static_cast<unsigned char>(c))) {
-            if (++digits_ > 16) return false;
-            size_ = size_ * 16 + static_cast<std::uint64_t>(hex_value(c));
-          } else if (digits_ > 0 && (c == ';' || c == ' ' || c == '\t')) {
-            state_ = State::extension;
-          } else if (digits_ > 0 && c == '\r') {
-            state_ = State::size_lf;
-          } else {
-            return false;
-          }
-          break;
-        case State::extension:  // llhttp checks the extension's own grammar; here: no CR, LF, NUL
-          if (c == '\r')
-            state_ = State::size_lf;
-          else if (c == '\n' || c == '\0')
-            return false;
-          break;
-        case State::size_lf:
-          if (c != '\n') return false;
-          state_ = size_ == 0 ? State::trailer_start : State::data;
-          break;
-        case State::data: {
-          const auto take = std::min<std::uint64_t>(size_, bytes.size() - i);
-          size_ -= take;
-          i += take - 1;
-          if (size_ == 0) state_ = State::data_cr;
-          break;
-        }
-        case State::data_cr:
-          if (c != '\r') return false;
-          state_ = State::data_lf;
-          break;
-        case State::data_lf:
-          if (c != '\n') return false;
-          state_ = State::size;
-          digits_ = 0;
-          break;
-        case State::trailer_start:
-          if (c == '\r')
-            state_ = State::final_lf;
-          else if (c == '\n' || c == '\0' || c == ' ' || c == '\t')
-            return false;
-          else
-            state_ = State::trailer_line;
-          break;
-        case State::trailer_line:
-          if (c == '\r')
-            state_ = State::trailer_lf;
-          else if (c == '\n' || c == '\0')
-            return false;
-          break;
-        case State::trailer_lf:
-          if (c != '\n') return false;
-          state_ = State::trailer_start;
-          break;
-        case State::final_lf:
-          if (c != '\n') return false;
-          state_ = State::done;
-          break;
-        case State::done:
-          return false;
-      }
-    }
-    return true;
-  }
-  bool done() const { return state_ == State::done; }
-
- private:
-  enum class State { size, extension, size_lf, data, data_cr, data_lf, trailer_start, trailer_line, trailer_lf, final_lf, done };
-  static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    return std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
-  }
-  State state_ = State::size;
-  int digits_ = 0;
-  std::uint64_t size_ = 0;
-};
-
-}  // namespace
 
 std::optional<std::string_view> HttpRequestHead::header(std::string_view name) const {
   for (const auto& h : headers)
@@ -282,6 +61,7 @@ struct HttpStreamParser::Impl {
   std::string request_method;  // responses: the method of the request being answered
   char previous_head_byte = 0;  // last head byte seen, for line endings split across reads
   bool bad_line_ending = false;  // a CR without LF or an LF without CR in the head
+  bool folded_line = false;      // a head line that begins with a space or a tab
   std::optional<ChunkedFramingCheck> chunked_body;  // requests: set while a chunked body is read
   Boundary pending = Boundary::need_more;
   std::string field;
@@ -331,9 +111,14 @@ struct HttpStreamParser::Impl {
   // llhttp's loose mode ends a header section at a CR that no LF follows, and takes a bare LF as a
   // line end; servers that do neither would read the bytes after it as header lines, so a proxy
   // that re-serialises the head must refuse both (the "\rTransfer-Encoding" shapes).
-  void scan_head_line_endings(std::string_view bytes) {
+  // A line that begins with a space or a tab is obs-fold: llhttp appends it to the previous
+  // header's value, while servers that do not fold read it as a header of its own
+  // (" Content-Length: 5" after Host), so it is refused wherever it stands (RFC 9112 section 5.2
+  // lets a server reject it). The line after the request line is no exception.
+  void scan_head_lines(std::string_view bytes) {
     for (const char c : bytes) {
       if ((previous_head_byte == '\r' && c != '\n') || (c == '\n' && previous_head_byte != '\r')) bad_line_ending = true;
+      if (previous_head_byte == '\n' && (c == ' ' || c == '\t')) folded_line = true;
       previous_head_byte = c;
     }
   }
@@ -464,7 +249,7 @@ HttpStreamParser::Step HttpStreamParser::parse(std::string_view input) {
   }
   const bool head_bytes_consumed = impl.in_head || step.boundary == Boundary::head_complete;
   if (head_bytes_consumed) impl.head_bytes += step.consumed;
-  if (head_bytes_consumed && impl.parser.type == HTTP_REQUEST) impl.scan_head_line_endings(input.substr(0, step.consumed));
+  if (head_bytes_consumed && impl.parser.type == HTTP_REQUEST) impl.scan_head_lines(input.substr(0, step.consumed));
   if (impl.head_bytes > impl.max_head_bytes && (impl.in_head || step.boundary == Boundary::head_complete)) {
     error_ = HttpParseError::head_too_large;
     error_reason_ = "header section larger than " + std::to_string(impl.max_head_bytes) + " bytes";
@@ -472,11 +257,14 @@ HttpStreamParser::Step HttpStreamParser::parse(std::string_view input) {
     return step;
   }
   if (step.boundary == Boundary::head_complete && impl.parser.type == HTTP_REQUEST) {
-    // The head must end in CRLF CRLF with no bare CR or LF before: see scan_head_line_endings().
+    // The head must end in CRLF CRLF with no bare CR or LF before, and no folded line: see scan_head_lines().
     const bool bad_line_ending = impl.bad_line_ending || impl.previous_head_byte != '\n';
+    const bool folded_line = impl.folded_line;
     impl.bad_line_ending = false;
+    impl.folded_line = false;
     impl.previous_head_byte = 0;
     auto why = bad_line_ending ? std::optional<std::string>("CR or LF without its pair in the header section")
+               : folded_line   ? std::optional<std::string>("a header line that begins with whitespace (obs-fold)")
                                : find_ambiguous_framing(head_);
     if (why) {
       error_ = HttpParseError::ambiguous_framing;
@@ -510,75 +298,6 @@ HttpStreamParser::Step HttpStreamParser::finish() {
     step.boundary = Boundary::error;
   }
   return step;
-}
-
-std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head) {
-  for (unsigned char c : head.method)
-    if (!is_token_char(c)) return "invalid character in the method";
-  // HTTP/0.9 has no header section: llhttp's loose mode still reads header lines after a request
-  // line without a version, a shape no 0.9 server shares (the Severe "smuggling in URI" case).
-  if (head.version_major == 0) return "HTTP/0.9 request (or a request line without a version)";
-  if (head.version_major != 1) return "unsupported HTTP version";
-  for (unsigned char c : head.target)
-    if (c <= 0x20 || c == 0x7f) return "control character or space in the request target";
-
-  int content_length_count = 0;
-  int transfer_encoding_count = 0;
-  int host_count = 0;
-  bool has_content = false;
-  for (const auto& h : head.headers) {
-    const bool is_content_length = iequals(h.name, "content-length");
-    const bool is_transfer_encoding = iequals(h.name, "transfer-encoding");
-    if (!is_content_length && !is_transfer_encoding) {
-      // "Transfer_Encoding", "Content-Length ", "\x01Content-Length": some server takes it for the
-      // real one (underscores become dashes in CGI-style stacks, lenient parsers drop the rest).
-      if (name_spells(h.name, "transferencoding")) return "a header name that resembles Transfer-Encoding";
-      if (name_spells(h.name, "contentlength")) return "a header name that resembles Content-Length";
-    }
-    // Whitespace before the colon is dropped on the way upstream (normalize_for_upstream); any other
-    // non-token byte in a name stays a refusal.
-    if (!is_token(trim_ows(h.name)) || (!h.name.empty() && (h.name.front() == ' ' || h.name.front() == '\t')))
-      return "invalid header name";
-    if (is_content_length) {
-      ++content_length_count;
-      const auto v = trim_ows(h.value);
-      if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return "bad Content-Length value";
-      if (v.find_first_not_of('0') != std::string_view::npos) has_content = true;
-    } else if (is_transfer_encoding) {
-      ++transfer_encoding_count;
-      has_content = true;
-    } else if (iequals(h.name, "host")) {
-      ++host_count;
-    }
-    for (unsigned char c : h.value)
-      if ((c < 0x20 && c != '\t') || c == 0x7f) return "control character in header " + h.name;
-  }
-  if (content_length_count > 1) return "multiple Content-Length headers";
-  if (transfer_encoding_count > 0) {
-    if (content_length_count > 0) return "both Transfer-Encoding and Content-Length";
-    if (head.version_minor == 0) return "Transfer-Encoding in an HTTP/1.0 request";
-    const auto codings = transfer_codings(head);
-    if (!codings) return "malformed Transfer-Encoding list";
-    static constexpr std::array<std::string_view, 7> known{"chunked",  "gzip",   "x-gzip",  "deflate",
-                                                           "compress", "x-compress", "identity"};
-    for (const auto& coding : *codings)
-      if (std::none_of(known.begin(), known.end(), [&](std::string_view k) { return iequals(k, coding.name); }))
-        return "unknown transfer coding in Transfer-Encoding";
-    // Only a final, single "chunked" frames a request; anything else (gzip alone, chunked twice,
-    // chunked before gzip) leaves the length to each server's guess (RFC 9112 section 6.3).
-    if (!transfer_coding_is_chunked(head)) return "Transfer-Encoding of a request does not end in one chunked";
-  }
-  // Content in a GET or HEAD has no defined semantics (RFC 9110 section 9.3): some servers ignore
-  // the length and read the body as the next request.
-  if (has_content && (iequals(head.method, "GET") || iequals(head.method, "HEAD")))
-    return "a " + head.method + " request with content";
-  if (host_count > 1) return "multiple Host headers";
-  // An absolute-form target names the authority itself (RFC 9112 section 3.2.2: a proxy replaces
-  // Host with it); in origin form a 1.1 request must say where it goes.
-  if (host_count == 0 && head.version_minor >= 1 && !is_absolute_form(head.target))
-    return "HTTP/1.1 request without Host";
-  return std::nullopt;
 }
 
 std::string serialize_request_head(const HttpRequestHead& head, const UpstreamRewrite& rewrite) {

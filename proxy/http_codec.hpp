@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/http_message.hpp"
+#include "proxy/request_framing.hpp"  // find_ambiguous_framing(), is_valid_host_authority()
 
 namespace leakguard {
 
@@ -100,12 +101,6 @@ class HttpStreamParser {
   std::string error_reason_;
   friend struct Impl;
 };
-
-// Checks a parsed request head for framing that two HTTP implementations could read differently
-// (RFC 9112 section 6; the shapes of the HTTP Desync Guardian suite). Empty when the head is safe.
-// The request parser runs it at every head and then drops what is only noise for the upstream
-// (whitespace before a colon, transfer-coding parameters), so head() is what gets forwarded.
-std::optional<std::string> find_ambiguous_framing(const HttpRequestHead& head);
 
 // What changes between the head a client sent and the head that goes upstream. Applied while
 // serialising, so the client's head (which inspection reads) is neither changed nor copied.

@@ -179,7 +179,9 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
       const bool got = co_await read_client();
       between_requests_ = false;
       if (!got) {
-        if (in_message && !closed_) emit_error("client_closed", "client closed in the middle of a request");
+        if (in_message && !closed_)
+          emit_error("client_closed", "client closed in the middle of a request (" + client_read_error_.message() + "); " +
+                                          (head_sent ? "what had arrived was forwarded (log mode)" : "nothing of it was forwarded"));
         if (in_message && head_sent) co_return;  // the upstream holds half a request: drop it
         break;
       }
@@ -404,6 +406,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
   std::uint64_t response_bytes = 0;
   std::optional<Clock::time_point> first_byte;
   bool at_eof = false;
+  error_code read_error;  // why the upstream's stream ended: end of stream, or a reset
 
   const auto finish_exchange = [&](int status) {
     if (pending_.empty()) return;
@@ -425,6 +428,7 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
     context_.events().emit_line(event.take());
     context_.counters().http_exchanges++;
     pending_.pop_front();
+    response_started_ = false;
     response_bytes = 0;
     first_byte.reset();
     if (!pending_.empty()) parser.set_request_method(pending_.front().method);
@@ -446,12 +450,14 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
       if (ec && n == 0 && closed_) co_return;  // we closed the upstream ourselves: the client is gone
       if (ec && n == 0) {
         at_eof = true;
+        read_error = ec;
         step = parser.finish();  // a response delimited by the end of the connection ends here
       }
     }
     if (!at_eof) step = parser.parse(upstream_buffer_);
     if (step.consumed > 0) {
       response_bytes += step.consumed;
+      response_started_ = true;
       if (!co_await write_client(std::string_view(upstream_buffer_).substr(0, step.consumed))) {
         close_all();
         co_return;
@@ -477,7 +483,15 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
       notify();
       co_return;  // the request side now runs the raw relay
     } else if (step.boundary == HttpStreamParser::Boundary::error) {
-      emit_error("bad_response", parser.error_reason(), 502);
+      // Cut short by the upstream (what was relayed stays a truncated message the client can tell
+      // from a whole one), or a response no two readers would frame alike: never relayed on.
+      if (at_eof)
+        emit_error(read_error == asio::error::eof ? "upstream_closed" : "upstream_reset",
+                   "upstream " + std::string(read_error == asio::error::eof ? "closed" : "reset") +
+                       " the connection in the middle of a response (" + read_error.message() + ")",
+                   response_bytes == 0 ? 502 : 0);
+      else
+        emit_error("bad_response", parser.error_reason(), 502);
       if (response_bytes == 0 && !pending_.empty()) {
         co_await send_error_response(502, "Bad Gateway", "malformed response from upstream", pending_.front().method);
       }
@@ -491,7 +505,9 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
   upstream_connected_ = false;
   if (!pending_.empty() && !closed_) {
     if (response_bytes == 0) {
-      emit_error("upstream_closed", "upstream closed before answering", 502);
+      emit_error(read_error && read_error != asio::error::eof ? "upstream_reset" : "upstream_closed",
+                 "upstream closed before answering" + (read_error ? " (" + read_error.message() + ")" : std::string()),
+                 502);
       co_await send_error_response(502, "Bad Gateway", "upstream closed before answering", pending_.front().method);
     }
     close_all();

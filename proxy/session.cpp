@@ -190,7 +190,19 @@ awaitable<void> Session::watchdog() {
       continue;
     }
     if (now >= last_activity_ + idle) {
-      emit_error("idle_timeout", "no traffic for limits.idle_timeout_ms");
+      if (!pending_.empty() && upstream_connected_) {
+        // A forwarded request waits for its answer: idle_timeout is the upstream's read deadline.
+        // Before the first byte of the response the client can still be told why.
+        if (!response_started_) {
+          emit_error("upstream_timeout", "upstream sent no response within limits.idle_timeout_ms", 504);
+          co_await send_error_response(504, "Gateway Timeout", "upstream sent no response in time", pending_.front().method);
+        } else {
+          emit_error("upstream_stalled",
+                     "upstream stopped in the middle of a response for limits.idle_timeout_ms: connection closed");
+        }
+      } else {
+        emit_error("idle_timeout", "no traffic for limits.idle_timeout_ms");
+      }
       close_all();
     }
   }
@@ -207,6 +219,7 @@ awaitable<bool> Session::read_client() {
     context_.counters().bytes_from_clients += n;
   }
   if (ec == asio::error::eof) client_eof_ = true;
+  if (ec && n == 0) client_read_error_ = ec;
   co_return !ec || n > 0;
 }
 

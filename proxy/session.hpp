@@ -151,6 +151,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The client half-closed. Asio must not be asked to read again after an end of stream: with
   // edge-triggered epoll a second read of a drained socket waits for an event that never comes.
   bool client_eof_ = false;
+  error_code client_read_error_;  // why the last read of the client ended it (eof, reset, truncated TLS)
   bool connect_timed_out_ = false;
   bool draining_ = false;
   bool between_requests_ = false;  // waiting for the next request on a keep-alive connection
@@ -164,6 +165,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t upstream_generation_ = 0;
   bool upstream_connected_ = false;
   bool upstream_failed_ = false;     // the response side ended the connection
+  bool response_started_ = false;    // bytes of the current response were relayed to the client
   enum class UpgradeState { none, waiting, accepted, refused } upgrade_ = UpgradeState::none;
 };
 

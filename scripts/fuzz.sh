@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz/ and runs each for FUZZ_SECONDS
-# (default 60). Fails on the first crash, sanitizer report, leak or timeout, and says which input.
+# Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz/ and runs them. Fails on the first
+# crash, sanitizer report, leak or timeout, and says which input.
+#
+#   scripts/fuzz.sh [TARGET...]              short runs (CI): FUZZ_SECONDS each (default 60)
+#   scripts/fuzz.sh --long RUNS [TARGET...]  long runs: RUNS executions per target (FUZZ_MAX_SECONDS,
+#                                            if set, stops a target earlier and the summary says so),
+#                                            then the corpus each grew is minimised (-merge=1) into
+#                                            fuzz/corpus/TARGET, to be committed
+#
 # Before fuzzing, each target replays its regression inputs (fuzz/regressions/TARGET/: inputs that
-# once found a bug). Seeds: ../shared/corpus and tests/data/detectors.
-# Usage: scripts/fuzz.sh [TARGET...]
+# once found a bug). Every run starts from the committed corpus (fuzz/corpus/TARGET/, read only in
+# short mode: new inputs go to build-fuzz/corpus/TARGET) and the seeds (../shared/corpus and
+# tests/data/detectors). Long mode appends one line per target to build-fuzz/long-runs.txt:
+# executions, seconds, corpus files before and after minimising, findings. Record them in fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+long_runs=""
+if [ "${1:-}" = "--long" ]; then
+  long_runs=${2:?usage: scripts/fuzz.sh --long RUNS [TARGET...]}
+  shift 2
+fi
 seconds=${FUZZ_SECONDS:-60}
 targets=(fuzz_request fuzz_header_memo fuzz_body fuzz_raw_stream fuzz_url fuzz_base64 fuzz_hex fuzz_json fuzz_form fuzz_multipart
          fuzz_xml fuzz_compression tls_client_hello_fuzz)
@@ -21,23 +35,47 @@ for dir in ../shared/corpus/cases tests/data/detectors/cases; do
 done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+options=(-timeout=10 -rss_limit_mb=2048 -max_len=65536)
 for target in "${targets[@]}"; do
   binary=build-fuzz/fuzz/$target
   work=build-fuzz/corpus/$target
+  committed=fuzz/corpus/$target
   artifacts=build-fuzz/artifacts/$target/
-  mkdir -p "$work" "$artifacts"
+  mkdir -p "$work" "$committed" "$artifacts"
   if compgen -G "fuzz/regressions/$target/*" > /dev/null; then
     echo "== $target: regression inputs"
     "$binary" -runs=1 fuzz/regressions/"$target"/*
   fi
-  echo "== $target: ${seconds}s"
-  if ! "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-      -artifact_prefix="$artifacts" -print_final_stats=1 "$work" "${seeds[@]}" > "build-fuzz/$target.log" 2>&1; then
+  if [ -n "$long_runs" ]; then
+    limit=(-runs="$long_runs")
+    [ -n "${FUZZ_MAX_SECONDS:-}" ] && limit+=(-max_total_time="$FUZZ_MAX_SECONDS")
+    echo "== $target: $long_runs executions${FUZZ_MAX_SECONDS:+ (at most ${FUZZ_MAX_SECONDS}s)}"
+  else
+    limit=(-max_total_time="$seconds")
+    echo "== $target: ${seconds}s"
+  fi
+  started=$SECONDS
+  if ! "$binary" "${limit[@]}" "${options[@]}" -artifact_prefix="$artifacts" -print_final_stats=1 \
+      "$work" "$committed" "${seeds[@]}" > "build-fuzz/$target.log" 2>&1; then
     tail -n 60 "build-fuzz/$target.log" >&2
     echo "fuzz.sh: $target failed; the input is in $artifacts (copy it to fuzz/regressions/$target/)" >&2
     exit 1
   fi
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$target.log" | tr '\n' ' '
   echo
+  if [ -n "$long_runs" ]; then
+    # Minimise what this target grew and had into a fresh corpus: the smallest set of inputs that
+    # keeps their coverage. The seeds stay out (every run reads them anyway): no copies of test data.
+    executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/$target.log")
+    before=$(find "$committed" -type f | wc -l)
+    merged=build-fuzz/merged/$target
+    rm -rf "$merged" && mkdir -p "$merged"
+    "$binary" -merge=1 "${options[@]}" "$merged" "$committed" "$work" > "build-fuzz/$target.merge.log" 2>&1
+    rm -rf "$committed" && mv "$merged" "$committed"
+    after=$(find "$committed" -type f | wc -l)
+    bytes=$(du -sb "$committed" | cut -f1)
+    echo "$target executions=$executions seconds=$((SECONDS - started)) corpus_before=$before corpus_after=$after" \
+         "corpus_bytes=$bytes findings=0" | tee -a build-fuzz/long-runs.txt
+  fi
 done
-echo "fuzz.sh: ${#targets[@]} targets, ${seconds}s each, no failures"
+echo "fuzz.sh: ${#targets[@]} targets${long_runs:+, long mode}, no failures"

@@ -7,11 +7,15 @@
 
 #include "common/mask.hpp"
 #include "detectors/identifiers.hpp"
+#include "detectors/heuristics/text_pairs.hpp"
 #include "detectors/key_context.hpp"
 #include "detectors/matchers/separated_shapes.hpp"
 
 namespace leakguard {
 namespace {
+
+// Pairs read from one text at most: a log of thousands of lines is still judged in bounded time.
+constexpr std::size_t max_text_pairs = 2000;
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -32,6 +36,20 @@ std::string_view trim_value(std::string_view text) {
 
 bool all_hex(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return ids::is_hex(c); });
+}
+
+// An Android ID under a short name ("aid") must look like one: 16 hex digits in one case, with both
+// letters and digits (a random 64-bit value has both 99.9% of the time; an app id or a decimal
+// counter has no letter).
+bool looks_like_android_id(std::string_view value) {
+  if (value.size() != 16 || !all_hex(value)) return false;
+  bool digit = false, lower = false, upper = false;
+  for (const char c : value) {
+    digit |= ids::is_digit(c);
+    lower |= c >= 'a' && c <= 'f';
+    upper |= c >= 'A' && c <= 'F';
+  }
+  return digit && (lower != upper);
 }
 
 bool placeholder_cell(std::string_view value) {
@@ -94,6 +112,14 @@ class HeuristicDetector::BufferScan {
   bool reportable(std::size_t end) const {
     return end >= buffer_.report_from && (buffer_.complete || end < bytes_.size());
   }
+  // The name a candidate at `pos` was sent under: the key of a `key=value` / `key: value` pair it is
+  // the value of, in free text or inside a field's text ("log" part: "...IMSI=4600..."), else the
+  // field's or buffer's own key, else the word before it.
+  KeyClass key_at(const FieldSpan* field, std::size_t pos) const {
+    const std::string_view pair = pair_key_before(bytes_, field ? field->begin : 0, pos);
+    return classify_key(pair.empty() ? context_key(buffer_, field, pos) : pair);
+  }
+
   // Candidates inside a field (or buffer) whose whole content was decoded (percent, parsed,
   // unescaped) are judged in the decoded child.
   bool covered(const FieldSpan* field) const {
@@ -140,7 +166,8 @@ class HeuristicDetector::BufferScan {
     if (covered(field)) return;
     const std::string_view digits = bytes_.substr(begin, n);
     const bool plus = before == '+' && (begin < 2 || !ids::is_alnum(bytes_[begin - 2]));
-    const KeyClass key = classify_key(context_key(buffer_, field, plus ? begin - 1 : begin));
+    const KeyClass key = key_at(field, plus ? begin - 1 : begin);
+    if (key & key_other_number) return;  // an order, invoice, ticket... number: no identifier
 
     if (plus) {
       if (n >= 8 && n <= 15 && ids::e164_country_code_length(digits) && !ids::placeholder_digits(digits))
@@ -184,7 +211,7 @@ class HeuristicDetector::BufferScan {
       if (ids::is_digit(bytes_[i])) digits.push_back(bytes_[i]);
     if (!ids::luhn_valid(digits) || ids::placeholder_digits(digits)) return;
     const FieldSpan* field = view_.field_at(buffer_, begin, end);
-    if (covered(field)) return;
+    if (covered(field) || (key_at(field, begin) & key_other_number)) return;
     emit(IdentifierKind::imei, digits, {{begin, end}}, field);
   }
 
@@ -210,7 +237,7 @@ class HeuristicDetector::BufferScan {
       return;
     const FieldSpan* field = view_.field_at(buffer_, begin, end);
     if (covered(field)) return;
-    if (!(classify_key(context_key(buffer_, field, begin)) & key_gaid)) return;
+    if (!(key_at(field, begin) & key_gaid)) return;
     const std::string value = to_lower(bytes_.substr(begin, end - begin));
     if (value == "00000000-0000-0000-0000-000000000000") return;
     emit(IdentifierKind::gaid, value, {{begin, end}}, field);
@@ -260,7 +287,7 @@ class HeuristicDetector::BufferScan {
     if (std::fabs(value) > 180) return;
     const FieldSpan* field = view_.field_at(buffer_, begin, end);
     if (covered(field)) return;
-    decimals_.push_back({begin, end, value, field, classify_key(context_key(buffer_, field, begin)), end - dot - 1});
+    decimals_.push_back({begin, end, value, field, key_at(field, begin), end - dot - 1});
   }
 
   void location(const Decimal& lat, const Decimal& lon) {
@@ -310,20 +337,49 @@ class HeuristicDetector::BufferScan {
   }
 
   // Fields whose value only means something under its name: Android ID, a MAC without
-  // separators, cell ids, E7 coordinates.
+  // separators, cell ids, E7 coordinates. Then the same for the pairs of free text: a body or a
+  // value without fields, and text inside a field (a log file part, a string of "k=v" pairs).
   void field_pass() {
+    if (!buffer_.complete) return;
     const auto fields = view_.fields_of(buffer_);
-    FieldSpan whole;
-    std::span<const FieldSpan> list = fields;
-    if (fields.empty()) {
-      if (buffer_.key.empty()) return;
+    thread_local std::vector<TextPair> pairs;
+    thread_local std::vector<FieldSpan> pair_fields;
+    const auto judge_text = [&](std::size_t begin, std::size_t end, const FieldSpan* container) {
+      if (!may_hold_text_pairs(bytes_.substr(begin, end - begin))) return;
+      pairs.clear();
+      find_text_pairs(bytes_, begin, end, 0, max_text_pairs, pairs);
+      pair_fields.clear();
+      for (const TextPair& pair : pairs) {
+        FieldSpan field;
+        field.begin = pair.begin;
+        field.end = pair.end;
+        field.key = pair.key;
+        field.group = pair.record;
+        pair_fields.push_back(field);
+      }
+      judge_fields(pair_fields, container, false);
+    };
+    if (!fields.empty()) {
+      judge_fields(fields, nullptr, true);
+      for (const FieldSpan& field : fields)
+        if (!((field.decoded | buffer_.decoded) & decoded_all)) judge_text(field.begin, field.end, &field);
+      return;
+    }
+    if (buffer_.decoded & decoded_all) return;
+    if (!buffer_.key.empty()) {
+      FieldSpan whole;
       whole.begin = 0;
       whole.end = static_cast<std::uint32_t>(bytes_.size());
       whole.where = buffer_.where;
       whole.key = buffer_.key;
-      list = std::span<const FieldSpan>(&whole, 1);
+      judge_fields(std::span<const FieldSpan>(&whole, 1), nullptr, false);
     }
-    if (!buffer_.complete) return;
+    judge_text(0, bytes_.size(), nullptr);
+  }
+
+  // `list` are fields of this buffer (`real_fields`: reported as themselves) or values found in
+  // text (reported as `container`, the field or, when null, the buffer they are in).
+  void judge_fields(std::span<const FieldSpan> list, const FieldSpan* container, bool real_fields) {
     std::vector<CellGroup> cells;
     std::vector<const FieldSpan*> self_cells;  // "SIM1CELLID": a cell id that needs no network keys
     std::vector<std::pair<const FieldSpan*, double>> e7_lat;
@@ -339,12 +395,14 @@ class HeuristicDetector::BufferScan {
       const bool number = ids::all_digits(value) || (value[0] == '-' && ids::all_digits(value.substr(1)));
       if (!hex && !number) continue;
       const KeyClass key = classify_key(field.key);
-      if (key == key_none) continue;
-      const FieldSpan* real = fields.empty() ? nullptr : &field;
+      if (key == key_none || key == key_other_number) continue;
+      const FieldSpan* real = real_fields ? &field : container;
       const std::size_t begin = static_cast<std::size_t>(value.data() - bytes_.data());
       const std::size_t end = begin + value.size();
       if ((key & key_android_id) && hex && value.size() == 16 && !ids::placeholder_digits(value) &&
           value != "0000000000000000")
+        emit(IdentifierKind::android_id, to_lower(value), {{begin, end}}, real);
+      else if ((key & key_android_id_short) && looks_like_android_id(value))
         emit(IdentifierKind::android_id, to_lower(value), {{begin, end}}, real);
       if ((key & key_mac) && hex && value.size() == 12 && value != "000000000000" && value != "020000000000" &&
           to_lower(value) != "ffffffffffff")
@@ -387,12 +445,12 @@ class HeuristicDetector::BufferScan {
       value.append(text(group.lac));
       value += '-';
       value.append(cid);
-      emit(IdentifierKind::cell, std::move(value), {{begin, begin + cid.size()}}, fields.empty() ? nullptr : group.cid);
+      emit(IdentifierKind::cell, std::move(value), {{begin, begin + cid.size()}}, real_fields ? group.cid : container);
     }
     for (const FieldSpan* field : self_cells) {
       const std::string_view cid = text(field);
       const std::size_t begin = static_cast<std::size_t>(cid.data() - bytes_.data());
-      emit(IdentifierKind::cell, std::string(cid), {{begin, begin + cid.size()}}, fields.empty() ? nullptr : field);
+      emit(IdentifierKind::cell, std::string(cid), {{begin, begin + cid.size()}}, real_fields ? field : container);
     }
     for (const auto& [lat_field, lat] : e7_lat)
       for (const auto& [lon_field, lon] : e7_lon) {
@@ -407,7 +465,7 @@ class HeuristicDetector::BufferScan {
         value.append(lon_text);
         emit(IdentifierKind::location, std::move(value),
              {{lat_begin, lat_begin + lat_text.size()}, {lon_begin, lon_begin + lon_text.size()}},
-             fields.empty() ? nullptr : lat_field);
+             real_fields ? lat_field : container);
         return;
       }
   }

@@ -99,3 +99,68 @@ TEST_CASE("email, and what only looks like one") {
 TEST_CASE("\"unknown\" and empty values are not identifiers") {
   CHECK(scan_json(R"({"serial": "unknown", "imei": "unknown", "imsi": "", "mac": "unknown"})").findings.empty());
 }
+
+// Issue 16, part 5: what no profile knows.
+
+TEST_CASE("short device-id names count where the value's format fits") {
+  // The Android ID under a short cookie name; an app id under the same name is no Android ID.
+  CHECK(kinds(scan("/", {{"Cookie", "sid=q8Zr2; aid=f1e2d3c4b5a69788; lang=en"}})) == Kinds{"android_id"});
+  CHECK(kinds(scan("/?andid=F1E2D3C4B5A69788")) == Kinds{"android_id"});
+  CHECK(kinds(scan("/", {{"Cookie", "aid=1128; anid=2024112812345678"}})).empty());  // digits only: an app id, a counter
+  CHECK(kinds(scan("/", {{"Cookie", "aid=f1e2d3c4b5a6978"}})).empty());             // 15 hex
+  CHECK(kinds(scan("/", {{"Cookie", "aid=f1E2d3c4B5a69788"}})).empty());            // mixed case: a token
+  CHECK(kinds(scan("/", {{"Cookie", "aid=abcdefabcdefabcd"}})).empty());            // no digit
+  // Advertising ids under their vendors' short names: a UUID only.
+  for (const std::string key : {"gps_adid", "fire_adid", "afai", "msai", "tifa", "rida", "advId", "google_aid"}) {
+    CHECK_MESSAGE(kinds(scan("/?" + key + "=38400000-8cf0-11bd-b23e-10b96e40000d")) == Kinds{"gaid"}, key);
+    CHECK_MESSAGE(kinds(scan("/?" + key + "=1")).empty(), key);
+  }
+}
+
+TEST_CASE("key=value and key: value pairs in free text are read as pairs") {
+  const std::vector<HttpHeader> text{{"Content-Type", "text/plain"}};
+  const std::string log =
+      "2026-12-06 05:13:18.123 I/Boot: starting\n"
+      "device: android_id=f1e2d3c4b5a69788 wifi_mac=3c286daabbcc\n"
+      "IMSI: 460011234567890\n"
+      "\n"
+      "mcc: 460\nmnc: 01\nlac: 41234\ncid: 98765432\n";
+  CHECK(kinds(scan("/crash", text, log)) == Kinds{"android_id", "mac", "imsi", "cell"});
+  // "Android ID: ..." and "phone number = ...": keys of more than one word.
+  CHECK(kinds(scan("/t", text, "Build 11, Android ID: f1e2d3c4b5a69788, phone number = 13812345678\n")) ==
+        Kinds{"android_id", "msisdn"});
+  // A cell's keys on different lines of different records do not pair.
+  CHECK(kinds(scan("/t", text, "mcc: 460 mnc: 01\nrebooting now, please wait\nlac: 41234 cid: 98765432\n")).empty());
+  // Times and versions are no pairs.
+  CHECK(kinds(scan("/t", text, "at 10:00:01 build 12:34:56 took 3c286daabbcc ms, version=35.2.1\n")).empty());
+
+  // A log file uploaded in a multipart crash report: the part's name is "log", the pairs are inside.
+  const std::string boundary = "b0undary";
+  const std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"log\"; filename=\"crash.txt\"\r\n"
+                           "Content-Type: text/plain\r\n\r\n"
+                           "E/AndroidRuntime: FATAL EXCEPTION: main\nimsi=242016601234567 aid=f1e2d3c4b5a69788\n"
+                           "mcc=242 mnc=01 lac=1234 cid=56789\r\n--" + boundary + "--\r\n";
+  const auto multipart = scan("/upload", {{"Content-Type", "multipart/form-data; boundary=" + boundary}}, body);
+  CHECK(kinds(multipart) == Kinds{"imsi", "android_id", "cell"});
+  for (const auto& finding : multipart.findings) CHECK(finding.where == "body.multipart:log");
+}
+
+TEST_CASE("a key that names another kind of number vetoes the identifier") {
+  // Luhn-valid, a reporting body's prefix: an IMEI by format alone, but not under these names.
+  for (const std::string key : {"order_no", "orderId", "invoice", "invoice_number", "tracking_number", "ticket",
+                                "booking_ref", "transaction_id", "txn", "imei_order_no"}) {
+    CHECK_MESSAGE(kinds(scan("/?" + key + "=353209091234567")).empty(), key);
+    CHECK_MESSAGE(kinds(scan_json("{\"" + key + "\": \"35-320909-123456-7\"}")).empty(), key);
+    CHECK_MESSAGE(kinds(scan_json("{\"" + key + "\": \"8947016601234567890\"}")).empty(), key);
+    CHECK_MESSAGE(kinds(scan_json("{\"" + key + "\": \"+4791234567\"}")).empty(), key);
+  }
+  CHECK(kinds(scan("/t", {{"Content-Type", "text/plain"}}, "Order number: 353209091234567\n")).empty());
+  // The last word of the name decides: the phone of an order is a phone number.
+  CHECK(kinds(scan_json(R"({"order_phone": "13812345678"})")) == Kinds{"msisdn"});
+  CHECK(kinds(scan_json(R"({"order_imei": "353209091234567"})")) == Kinds{"imei"});
+  // "tracking" in an LTE tracking area code or an ad-tracking id names no other number.
+  CHECK(kinds(scan_json(R"({"mcc": 242, "mnc": 1, "trackingAreaCode": 1234, "cid": 56789})")) == Kinds{"cell"});
+  CHECK(kinds(scan("/?adTrackingId=38400000-8cf0-11bd-b23e-10b96e40000d")) == Kinds{"gaid"});
+  // Without the veto the same value is still an IMEI.
+  CHECK(kinds(scan("/?x=353209091234567")) == Kinds{"imei"});
+}

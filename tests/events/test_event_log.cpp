@@ -97,3 +97,39 @@ TEST_CASE("events from many threads all arrive; destruction writes what is queue
     ++next[t];
   }
 }
+
+TEST_CASE("a log that cannot be written drops whole batches, counts them, and says so when it recovers") {
+  // /dev/full fails every write with ENOSPC, as a full disk does.
+  {
+    EventLog log("/dev/full");
+    for (int i = 0; i < 10; ++i) log.emit(Json{{"type", "test"}, {"i", i}});
+    log.flush();
+    CHECK(log.lost() == 10);
+  }
+  // A directory that vanishes and comes back: the file is made again, its first line the loss.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("leakguard-events-dir-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::filesystem::create_directory(dir);
+  {
+    EventLog log((dir / "events.jsonl").string());
+    log.emit(Json{{"type", "test"}, {"i", 0}});
+    log.flush();
+    std::filesystem::remove_all(dir);
+    for (int i = 1; i <= 3; ++i) log.emit(Json{{"type", "test"}, {"i", i}});
+    log.flush();
+    CHECK(log.lost() == 3);
+    std::filesystem::create_directory(dir);
+    log.emit(Json{{"type", "test"}, {"i", 4}});
+    log.flush();
+    const auto lines = read_lines(dir / "events.jsonl");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0]["type"] == "error");
+    CHECK(lines[0]["error"] == "event_log_write_failed");
+    CHECK(lines[0]["events_lost"] == 3);
+    CHECK(lines[1]["i"] == 4);
+    CHECK((std::filesystem::status(dir / "events.jsonl").permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  }
+  std::filesystem::remove_all(dir);
+}

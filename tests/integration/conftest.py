@@ -70,9 +70,10 @@ class Leakguard:
         return self.process.returncode
 
 
-def start_leakguard(tmp_path, config=None, extra_args=(), netns=None, name="leakguard"):
+def start_leakguard(tmp_path, config=None, extra_args=(), netns=None, name="leakguard", wrapper=()):
     """Writes `config` (a dict merged over a loopback default) and starts the binary. Waits for
-    every `listening on` line on stderr — no sleeping for readiness."""
+    every `listening on` line on stderr — no sleeping for readiness. `wrapper` is a command that
+    execs its arguments (so the pid stays leakguard's), e.g. one that mounts a file system first."""
     assert BINARY.exists(), f"{BINARY} is missing: build first (scripts/test.sh does)"
     events_path = tmp_path / f"{name}-events.jsonl"
     merged = {
@@ -87,6 +88,7 @@ def start_leakguard(tmp_path, config=None, extra_args=(), netns=None, name="leak
     command = [str(BINARY), "run", "-c", str(config_path), *extra_args]
     if netns:
         command = ["ip", "netns", "exec", netns, *command]
+    command = [*wrapper, *command]
     # stderr goes to a file, not a pipe nobody drains: a chatty proxy must never block on it.
     stderr_path = tmp_path / f"{name}-stderr.log"
     with open(stderr_path, "w") as stderr_file:

@@ -258,6 +258,18 @@ class EchoServer:
         self.server.server_close()
 
 
+def read_head(sock, timeout=10.0):
+    """Bytes from `sock` until the end of a message head (CRLF CRLF) or the peer's close."""
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def raw_exchange(port, data, host="127.0.0.1", timeout=5.0, read_until_close=True):
     """Sends `data` on a fresh connection and returns everything received until the peer closes
     (or until `timeout` passes without new bytes)."""

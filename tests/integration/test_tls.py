@@ -15,7 +15,7 @@ import yaml
 
 from conftest import BINARY, start_leakguard
 from pki import make_ca, make_server_cert
-from servers import HttpsOrigin
+from servers import HttpsOrigin, read_head
 
 IMEI = "353209091234567"
 
@@ -439,13 +439,7 @@ def test_a_server_name_without_identifiers_gives_no_finding(intercepting, https_
 def connect_to(proxy, authority):
     with socket.create_connection((proxy.host, proxy.port), timeout=10) as client:
         client.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
-        reply = b""
-        while b"\r\n\r\n" not in reply:
-            chunk = client.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-        return reply
+        return read_head(client)
 
 
 def test_an_identifier_in_a_connect_host_is_blocked_before_it_is_resolved(intercepting):

@@ -148,6 +148,30 @@ def bomb():
                    gzip.compress(b"\0" * (64 << 20), compresslevel=9, mtime=0))
 
 
+def text_log():
+    """A device log as apps upload it: key=value and `key: value` pairs in free text."""
+    return (f"2026-12-06 05:13:18.123 I/Boot: starting\n"
+            f"device: android_id={ANDROID_ID} wifi_mac={MAC.replace(':', '')}\n"
+            f"IMSI: {IMSI}\n\n"
+            f"mcc: {CELL['mcc']}\nmnc: {CELL['mnc']:02d}\nlac: {CELL['lac']}\ncid: {CELL['cid']}\n")
+
+
+def multipart_crash_log():
+    boundary = "crashreport9f2c"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"version\"\r\n\r\n3.2.1\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"upload_file_log\"; filename=\"logcat.txt\"\r\n"
+            f"Content-Type: text/plain\r\n\r\nE/AndroidRuntime: FATAL EXCEPTION: main\n"
+            f"D/Telephony: imsi={IMSI} aid={ANDROID_ID}\nD/Radio: mcc={CELL['mcc']} mnc={CELL['mnc']:02d} "
+            f"lac={CELL['lac']} cid={CELL['cid']}\r\n--{boundary}--\r\n")
+    return request("POST", "/crash", [("Content-Type", f"multipart/form-data; boundary={boundary}")], body)
+
+
+# Numbers of other kinds that look like identifiers: not the phone's, and each under a name that
+# says what it is. A Luhn-valid 15-digit order number with a reporting body's prefix is no IMEI.
+ORDER_NUMBER = luhn_complete("35891234567890")
+INVOICE_NUMBER = luhn_complete("8947016601234567890"[:18])
+
+
 def luhn_valid_no_prefix():
     return luhn_complete("12987654321098")
 
@@ -243,6 +267,20 @@ CASES = [
         "sub": "u-20931", "imei": IMEI, "iat": 1732780800}))]),
      ["imei"], ["imei"], "a device id among the claims of a JWT bearer token (base64url JSON between dots)",
      [{"identifier": "imei", "encoding": "jwt>json", "where": "header:authorization.json:imei"}]),
+    ("160-cookie-short-android-id", request("GET", "/home", [("Cookie", f"sid=q8Zr2; aid={ANDROID_ID}; lang=zh")]),
+     ["android_id"], ["android_id"], "the Android ID under a short cookie name (aid)",
+     [{"identifier": "android_id", "where": "cookie:aid"}]),
+    ("161-vendor-short-advertising-id", request("GET", f"/ad?afai={GAID}&google_aid={GAID}&v=3"), ["gaid"], ["gaid"],
+     "an advertising id under vendors' short names (afai, google_aid)",
+     [{"identifier": "gaid", "where": "query:afai"}]),
+    ("162-text-plain-log", request("POST", "/log", [("Content-Type", "text/plain")], text_log()),
+     ["android_id", "cell", "imsi", "mac"], ["android_id", "cell", "imsi", "mac"],
+     "key=value and key: value pairs in a plain-text log body",
+     [{"identifier": "android_id", "where": "body"}, {"identifier": "cell", "where": "body"}]),
+    ("163-multipart-crash-log", multipart_crash_log(), ["android_id", "cell", "imsi"], ["android_id", "cell", "imsi"],
+     "a log file in a multipart crash upload: the pairs inside the part",
+     [{"identifier": "imsi", "where": "body.multipart:upload_file_log"},
+      {"identifier": "cell", "where": "body.multipart:upload_file_log"}]),
     ("150-neg-placeholders", request("POST", "/n", [("Content-Type", "application/json")], js({
         "imei": "000000000000000", "mac": "02:00:00:00:00:00", "adid": "00000000-0000-0000-0000-000000000000",
         "serial": "unknown", "android_id": "0000000000000000", "imsi": "", "iccid": "89000000000000000000"})),
@@ -262,7 +300,20 @@ CASES = [
     ("155-neg-timestamps", request("POST", "/ts", [("Content-Type", "application/json")],
                                    js({"ts": 1732780800123, "us": 1732780800123456, "order": "4000123456789", "build": 20241128})),
      [], [], "timestamps and ids", []),
+    ("164-neg-other-numbers", request("POST", "/checkout", [("Content-Type", "application/json")], js({
+        "order_no": ORDER_NUMBER, "invoiceNumber": INVOICE_NUMBER, "tracking_number": "+4791234567",
+        "ticket": f"{ORDER_NUMBER[:2]}-{ORDER_NUMBER[2:8]}-{ORDER_NUMBER[8:14]}-{ORDER_NUMBER[14]}",
+        "booking_ref": ORDER_NUMBER, "transaction_id": ORDER_NUMBER})),
+     [], [], "order, invoice, tracking, ticket, booking and transaction numbers that look like identifiers", []),
+    ("165-neg-other-numbers-in-text", request("POST", "/note", [("Content-Type", "text/plain")],
+                                              f"Order number: {ORDER_NUMBER}\nInvoice: {INVOICE_NUMBER}\n"
+                                              f"Tracking no = {ORDER_NUMBER}\n"),
+     [], [], "the same numbers as pairs in free text", []),
 ]
+
+# Cases whose heuristic findings must be exactly the expected kinds (no extra one tolerated).
+STRICT = {"160-cookie-short-android-id", "161-vendor-short-advertising-id", "162-text-plain-log",
+          "163-multipart-crash-log", "164-neg-other-numbers", "165-neg-other-numbers-in-text"}
 
 
 def main():
@@ -279,6 +330,8 @@ def main():
             entry["expect_findings"] = findings
         if "bomb" in name:
             entry["expect_anomaly"] = True
+        if name in STRICT:
+            entry["strict_heuristic"] = True
         index.append(entry)
     (HERE / "cases.json").write_text(json.dumps(index, indent=1) + "\n")
     print(f"wrote {len(index)} cases")
