@@ -13,6 +13,9 @@ packages=(
   libmaxmind-db-writer-perl clang libclang-rt-14-dev chromium
   # benchmarks
   libbenchmark-dev wrk nginx-light
+  # Debian packages (scripts/package.sh) and the arm64 cross build under qemu-user (scripts/build.sh
+  # arm64; its libraries are unpacked into a sysroot by scripts/arm64-sysroot.sh, not installed)
+  debhelper lintian help2man bash-completion crossbuild-essential-arm64 qemu-user file binutils
 )
 
 missing=()
