@@ -73,7 +73,7 @@ class Root:
 
 def package_paths(deb):
     listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
-    return [line.split()[5][1:] for line in listing.splitlines() if not line.split()[5].endswith("/")]
+    return [line.split()[5][2:] for line in listing.splitlines() if not line.split()[5].endswith("/")]
 
 
 def cmake_version():
