@@ -31,7 +31,7 @@ pytestmark = [
 # What may differ from the machine after a purge: dpkg's and deb-systemd-helper's bookkeeping, and
 # the system user, which Debian keeps on purge (files it owned elsewhere keep a known owner).
 BOOKKEEPING = re.compile(r"^(var/lib/dpkg/.*|var/log/dpkg\.log|var/lib/systemd/deb-systemd-helper-.*"
-                         r"|etc/(passwd|group|shadow|gshadow|subuid|subgid)-?|var/cache/.*|var/log/.*\.log)$")
+                         r"|etc/(passwd|group|shadow|gshadow|subuid|subgid|\.pwd\.lock)-?|var/cache/.*|var/log/.*\.log)$")
 
 
 class Root:
@@ -118,8 +118,9 @@ def test_install_check_remove_purge(root):
     # One man page per command, as the binary lists them.
     for line in root.run("leakguard", "help", "--commands").stdout.splitlines():
         assert root.exists(f"/usr/share/man/man1/leakguard-{line.split()[0]}.1.gz"), line
-    conffiles = root.run("dpkg-query", "-W", "-f", "${Conffiles}", "leakguard").stdout
-    assert "/etc/leakguard/leakguard.yaml" in conffiles
+    conffiles = sorted(line.split()[0][1:] for line in
+                       root.run("dpkg-query", "-W", "-f", "${Conffiles}", "leakguard").stdout.splitlines() if line.strip())
+    assert conffiles == ["etc/leakguard/leakguard.yaml", "etc/logrotate.d/leakguard"]
 
     verify = root.run("systemd-analyze", "verify", "/lib/systemd/system/leakguard.service", check=False)
     assert verify.returncode == 0, verify.stderr
@@ -140,8 +141,8 @@ def test_install_check_remove_purge(root):
 
     root.run("dpkg", "-r", "leakguard")
     assert "deinstall ok config-files" in root.run("dpkg-query", "-W", "-f", "${Status}", "leakguard").stdout
-    left = [p for p in paths if root.exists("/" + p)]
-    assert left == ["etc/leakguard/leakguard.yaml"]
+    left = sorted(p for p in paths if root.exists("/" + p))
+    assert left == conffiles  # remove keeps the configuration, and only it
 
     root.run("dpkg", "-P", "leakguard")
     assert root.run("dpkg-query", "-W", "leakguard", check=False).returncode != 0
