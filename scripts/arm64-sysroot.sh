@@ -43,6 +43,9 @@ mkdir -p "$debs"
 rm -rf "$sysroot"
 mkdir -p "$sysroot/var/lib/dpkg/info"
 : > "$sysroot/var/lib/dpkg/status"
+# Multiarch info file names (pkg:arch.list) and the architectures the database knows.
+echo 1 > "$sysroot/var/lib/dpkg/info/format"
+printf 'amd64\narm64\n' > "$sysroot/var/lib/dpkg/arch"
 for deb in "$debs"/*.deb; do
   dpkg-deb -x "$deb" "$sysroot"
   package=$(dpkg-deb -f "$deb" Package)
