@@ -113,3 +113,21 @@ def test_run_script_writes_only_events_to_stdout(tmp_path, origin):
     events = [json.loads(line) for line in stdout.splitlines()]  # every line is JSON, or this raises
     assert any(e["type"] == "finding" and e["identifier"] == "imei" for e in events)
     assert "install-deps:" in stderr_path.read_text()  # the script's own output went to stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/share/bash-completion/bash_completion"), reason="bash-completion not installed")
+def test_bash_completion_offers_the_binarys_commands(tmp_path):
+    # The completion asks `leakguard help --commands`: put the binary under test first on PATH.
+    (tmp_path / "leakguard").symlink_to(BINARY)
+    script = (
+        "source /usr/share/bash-completion/bash_completion\n"
+        f"source {REPO / 'packaging' / 'leakguard.bash-completion'}\n"
+        'COMP_WORDS=(leakguard ""); COMP_CWORD=1; COMP_LINE="leakguard "; COMP_POINT=10; _leakguard; echo "${COMPREPLY[*]}"\n'
+        'COMP_WORDS=(leakguard firewall ""); COMP_CWORD=2; COMP_LINE="leakguard firewall "; COMP_POINT=19; _leakguard; '
+        'echo "${COMPREPLY[*]}"\n'
+    )
+    got = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    lines = got.stdout.splitlines()
+    assert lines[0].split()[:6] == ["run", "scan", "check-config", "ca", "firewall", "report"]
+    assert lines[1].split() == ["print", "apply", "remove"]
