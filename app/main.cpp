@@ -9,6 +9,7 @@ namespace {
 
 constexpr const char* usage =
     "usage: leakguard <command> [options]\n"
+    "       leakguard --version                   the version and the libraries it was built with\n"
     "\n"
     "commands:\n"
     "  run [-c FILE]                              run the proxy (embedded default without -c)\n"
@@ -19,7 +20,10 @@ constexpr const char* usage =
     "  firewall print|apply|remove --interface IF [--port PORT] [--ports LIST] [--tproxy]\n"
     "                                             nftables rules that send clients' TCP to leakguard\n"
 
-    "  report [--baseline OLD... --] EVENTS...    leaks per device and destination (html, md, json)\n";
+    "  report [--baseline OLD... --] EVENTS...    leaks per device and destination (html, md, json)\n"
+    "\n"
+    "leakguard COMMAND --help (or leakguard help COMMAND) describes one command; each has a man page,\n"
+    "leakguard-COMMAND(1).\n";
 
 struct Command {
   std::string_view name;
@@ -39,10 +43,21 @@ constexpr Command commands[] = {
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || (args[0] == "help" && args.size() == 1)) {
     std::fputs(usage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
+  if (args[0] == "--version" || args[0] == "-V") return leakguard::version_command();
+  if (args[0] == "help") {
+    if (args.size() == 2 && args[1] == "--commands") {
+      leakguard::print_command_list();
+      return 0;
+    }
+    if (args.size() == 2 && leakguard::print_command_help(args[1])) return 0;
+    std::fputs(usage, stderr);
+    return 2;
+  }
+  if (args.size() >= 2 && (args[1] == "--help" || args[1] == "-h") && leakguard::print_command_help(args[0])) return 0;
   for (const auto& command : commands)
     if (command.name == args[0]) return command.handler(leakguard::Arguments(args).subspan(1));
   std::fprintf(stderr, "leakguard: unknown command '%.*s'\n\n%s", static_cast<int>(args[0].size()), args[0].data(),

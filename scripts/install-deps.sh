@@ -19,6 +19,9 @@ packages=(
   # (nginx-light has the http2 module, which bench/h2_bench.sh and the h2 tests use; mitmproxy, the
   # peer in bench/h2_bench.sh, is left out: on Debian 12 it upgrades libbrotli-dev/libbrotli1, a
   # build dependency, so the bench measures it only where it is installed already)
+  # Debian packages (scripts/package.sh) and the arm64 cross build under qemu-user (scripts/build.sh
+  # arm64; its libraries are unpacked into a sysroot by scripts/arm64-sysroot.sh, not installed)
+  debhelper lintian help2man bash-completion crossbuild-essential-arm64 qemu-user file binutils
 )
 
 missing=()

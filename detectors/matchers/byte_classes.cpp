@@ -172,6 +172,8 @@ void ByteClasses::build(std::string_view bytes, ClassifyPath path) {
   if (path == ClassifyPath::sse2) classify = classify_sse2;
   if (path == ClassifyPath::avx2) classify = classify_avx2;
   if (path == ClassifyPath::avx512) classify = classify_avx512;
+#else
+  (void)path;  // only the portable path exists off x86-64 (arm64: see packaging/README.md)
 #endif
   size_ = bytes.size();
   const std::size_t whole = bytes.size() / 64;
