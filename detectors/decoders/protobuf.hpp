@@ -80,6 +80,7 @@ struct WalkResult {
 };
 
 // Walks `bytes` as a message, reporting leaves; nothing is reported when they do not parse.
+// `leaf` must not walk again (the walk's storage is per thread).
 WalkResult walk(std::string_view bytes, const WalkLimits& limits, FunctionRef<void(const Leaf&)> leaf);
 
 }  // namespace leakguard::decoders::protobuf
