@@ -12,6 +12,7 @@
 #include "detectors/decoders/jwt.hpp"
 #include "detectors/decoders/multipart.hpp"
 #include "detectors/decoders/protobuf.hpp"
+#include "detectors/decoders/protobuf_schema.hpp"
 #include "detectors/decoders/url.hpp"
 #include "detectors/decoders/xml.hpp"
 #include "detectors/decoders/request_text.hpp"
@@ -50,6 +51,14 @@ void RequestDecoder::decode_request(const HttpRequest& request, std::span<const 
     origin.mapping = Origin::Mapping::identity;
     origin.part = RequestPart::body;
     grpc_encoding_ = first_header(request.head, "grpc-encoding");
+    if (schema_) {
+      const std::string_view target = request.head.target;
+      std::size_t path_begin = 0;
+      if (const std::size_t scheme = target.find("://"); scheme != std::string_view::npos && scheme < 16)
+        path_begin = std::min(target.find('/', scheme + 3), target.size());
+      const std::string_view path = target.substr(path_begin, target.find_first_of("?#", path_begin) - path_begin);
+      root_message_ = schema_->root_for(path);
+    }
     add_body(request.body, first_header(request.head, "content-type"), first_header(request.head, "content-encoding"),
              origin);
   }

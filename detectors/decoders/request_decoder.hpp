@@ -17,6 +17,11 @@
 
 namespace leakguard {
 
+namespace decoders::protobuf {
+class Schema;
+struct SchemaMessage;
+}  // namespace decoders::protobuf
+
 struct DecodeLimits {
   std::size_t max_depth = 6;                     // decoding layers below a request part
   std::size_t max_decoded_bytes = 8u << 20;      // everything one request's decoding may produce
@@ -31,6 +36,8 @@ class RequestDecoder {
   RequestDecoder(DecodedView& view, Arena& arena, const DecodeLimits& limits, std::vector<Anomaly>& anomalies)
       : view_(view), arena_(arena), limits_(limits), anomalies_(anomalies) {}
 
+  // Field names for protobuf bodies (descriptor sets); may be null.
+  void set_schema(const decoders::protobuf::Schema* schema) { schema_ = schema; }
   // Appends the buffers and fields of `request` to the view. `request` must outlive the view.
   // Headers i with skip_headers[i] != 0 are left out (HeaderMemo: lines found clean before).
   void decode_request(const HttpRequest& request, std::span<const std::uint8_t> skip_headers = {});
@@ -91,7 +98,9 @@ class RequestDecoder {
   std::size_t decoded_bytes_ = 0;
   std::uint32_t groups_ = 0;
   bool limit_noted_ = false;
-  std::string_view grpc_encoding_;  // the request's grpc-encoding header (compressed gRPC frames)
+  std::string_view grpc_encoding_;
+  const decoders::protobuf::Schema* schema_ = nullptr;
+  const decoders::protobuf::SchemaMessage* root_message_ = nullptr;  // what the body's messages are  // the request's grpc-encoding header (compressed gRPC frames)
 };
 
 

@@ -8,6 +8,7 @@
 #include "detectors/decoders/base64.hpp"
 #include "detectors/decoders/compression.hpp"
 #include "detectors/decoders/protobuf.hpp"
+#include "detectors/decoders/protobuf_schema.hpp"
 #include "detectors/decoders/request_decoder.hpp"
 #include "detectors/decoders/request_text.hpp"
 
@@ -62,10 +63,26 @@ bool RequestDecoder::parse_protobuf(std::uint32_t index) {
   walk_limits.max_work = std::max<std::size_t>(limits_.max_decoded_bytes, buffer.bytes.size() * 4);
   thread_local std::vector<std::uint32_t> binary;  // bytes fields (not text): maybe gzip'd
   binary.clear();
+  // The request's message type, when a descriptor set names it: only for the body's own
+  // messages (the body, its gRPC frames), not for messages found inside their fields.
+  const decoders::protobuf::SchemaMessage* root =
+      buffer.where.prefix == "body" && buffer.where.name.empty() ? root_message_ : nullptr;
   std::string_view last_path;  // packed numbers share their field's path: one copy for all
+  std::string_view last_where;
+  std::string_view last_key;
   const auto result = decoders::protobuf::walk(buffer.bytes, walk_limits, [&](const decoders::protobuf::Leaf& leaf) {
-    if (leaf.path != last_path) last_path = arena_.copy(leaf.path);
-    const Place where(prefix, last_path);
+    if (leaf.path != last_path) {
+      last_path = arena_.copy(leaf.path);
+      last_where = last_path;
+      last_key = {};
+      thread_local std::string named;
+      thread_local std::string key;
+      if (root && schema_->name(*root, leaf.path, named, key)) {
+        last_where = arena_.copy(named);
+        last_key = arena_.copy(key);
+      }
+    }
+    const Place where(prefix, last_where);
     const std::uint32_t group = group_base + leaf.message;
     if (leaf.kind == decoders::protobuf::Leaf::Kind::number) {
       view_.numbers.push_back({leaf.value, index, group, number_wire(leaf.wire), where});
@@ -75,6 +92,7 @@ bool RequestDecoder::parse_protobuf(std::uint32_t index) {
     field.begin = static_cast<std::uint32_t>(leaf.offset);
     field.end = static_cast<std::uint32_t>(leaf.offset + leaf.size);
     field.where = where;
+    field.key = last_key;
     field.group = group;
     if (leaf.kind == decoders::protobuf::Leaf::Kind::bytes)
       binary.push_back(static_cast<std::uint32_t>(view_.fields.size()));

@@ -5,7 +5,11 @@
 #include <doctest/doctest.h>
 
 #include <bit>
+#include <cstdio>
+#include <fstream>
 #include <random>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -315,4 +319,93 @@ TEST_CASE("false accepts: the shared corpus, random text and random bytes") {
                    << "/" << trials);
     if (length >= 64) CHECK(bytes_parsed * 500 < trials);  // under 0.2%
   }
+}
+
+// Descriptor sets: the bytes protoc --descriptor_set_out writes for
+//   package checkin;
+//   message Network { string name = 1; string imsi = 3; }
+//   message Device { string imei = 6; Network network = 7; }
+//   message CheckinRequest { fixed64 id = 2; Device device = 4; }
+//   service Checkin { rpc Check(CheckinRequest) returns (CheckinRequest); }
+// built by hand (protobuf-compiler is not installed here).
+namespace {
+
+std::string descriptor_field(std::string_view name, std::uint32_t number, int type, std::string_view type_name = {}) {
+  std::string out = pb::bytes(1, name) + pb::number(3, number) + pb::number(4, 1) + pb::number(5, static_cast<std::uint64_t>(type));
+  if (!type_name.empty()) out += pb::bytes(6, type_name);
+  return out;
+}
+
+std::string checkin_descriptor_set() {
+  const std::string network = pb::bytes(1, "Network") + pb::bytes(2, descriptor_field("name", 1, 9)) +
+                              pb::bytes(2, descriptor_field("imsi", 3, 9));
+  const std::string device = pb::bytes(1, "Device") + pb::bytes(2, descriptor_field("imei", 6, 9)) +
+                             pb::bytes(2, descriptor_field("network", 7, 11, ".checkin.Network"));
+  const std::string request = pb::bytes(1, "CheckinRequest") + pb::bytes(2, descriptor_field("id", 2, 6)) +
+                              pb::bytes(2, descriptor_field("device", 4, 11, ".checkin.Device"));
+  const std::string method = pb::bytes(1, "Check") + pb::bytes(2, ".checkin.CheckinRequest") +
+                             pb::bytes(3, ".checkin.CheckinRequest");
+  const std::string file = pb::bytes(1, "checkin.proto") + pb::bytes(2, "checkin") + pb::bytes(4, network) +
+                           pb::bytes(4, device) + pb::bytes(4, request) +
+                           pb::bytes(6, pb::bytes(1, "Checkin") + pb::bytes(2, method));
+  return pb::bytes(1, file);
+}
+
+std::string temp_file(std::string_view name, std::string_view content) {
+  const std::string path = "/tmp/leakguard-protobuf-test-" + std::to_string(::getpid()) + "-" + std::string(name);
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+std::string schema_yaml(const std::string& devices, const std::string& file) {
+  return devices + "protobuf:\n  descriptor_sets: [\"" + file + "\"]\n  messages: { \"/checkin\": checkin.CheckinRequest }\n";
+}
+
+}  // namespace
+
+TEST_CASE("descriptor sets: field names in where, and as key context") {
+  const std::string file = temp_file("checkin.pb", checkin_descriptor_set());
+  const std::string message = pb::bytes(4, pb::bytes(6, "353209091234567") + pb::bytes(7, pb::bytes(3, "242016601234567")));
+  Inspector profiled(test::config_from(schema_yaml(test::lab_phone_yaml, file)));
+  InspectionContext context;
+  context.device = profiled.device("lab-phone-01");
+  const auto known = profiled.inspect_request(post("application/x-protobuf", message), context);
+  INFO(test::describe(known));
+  CHECK(test::find(known, IdentifierKind::imei, "protobuf", "body.protobuf:checkin.Device.imei"));
+  CHECK(test::find(known, IdentifierKind::imsi, "protobuf", "body.protobuf:checkin.Network.imsi"));
+
+  // gRPC: the method's input type names the frame's fields.
+  auto call = post("application/grpc-web+proto", pb::grpc_frame(message));
+  call.head.target = "/checkin.Checkin/Check";
+  CHECK(test::find(profiled.inspect_request(call, context), IdentifierKind::imei, "grpc>protobuf",
+                   "body.protobuf:checkin.Device.imei"));
+
+  // Heuristics: a 15-digit number with no checksum is an IMSI only because the field says so.
+  Inspector plain(test::config_from(schema_yaml("devices: []\n", file)));
+  const auto named = plain.inspect_request(post("application/x-protobuf", message), {});
+  INFO(test::describe(named));
+  CHECK(test::find(named, IdentifierKind::imsi, "protobuf", "body.protobuf:checkin.Network.imsi"));
+  Inspector unnamed(test::config_from("devices: []\n"));
+  CHECK_FALSE(test::find(unnamed.inspect_request(post("application/x-protobuf", message), {}), IdentifierKind::imsi));
+  std::remove(file.c_str());
+}
+
+TEST_CASE("descriptor sets: a bad file is a configuration error naming it") {
+  const auto error_of = [](const std::string& yaml) -> std::string {
+    try {
+      Inspector inspector(test::config_from(yaml));
+    } catch (const ConfigError& error) {
+      return error.what();
+    }
+    return "no error";
+  };
+  const std::string missing = "/tmp/leakguard-protobuf-test-missing.pb";
+  CHECK(error_of(schema_yaml("", missing)).find(missing + ": cannot be read") != std::string::npos);
+  const std::string text = temp_file("text.pb", "syntax = \"proto3\"; message A {}");
+  CHECK(error_of(schema_yaml("", text)).find(text + ": not a FileDescriptorSet") != std::string::npos);
+  const std::string good = temp_file("good.pb", checkin_descriptor_set());
+  const std::string wrong_type = "protobuf:\n  descriptor_sets: [\"" + good + "\"]\n  messages: { \"/x\": checkin.Nope }\n";
+  CHECK(error_of(wrong_type).find("no descriptor set defines message checkin.Nope") != std::string::npos);
+  std::remove(text.c_str());
+  std::remove(good.c_str());
 }
