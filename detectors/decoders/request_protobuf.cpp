@@ -111,6 +111,7 @@ bool RequestDecoder::parse_protobuf(std::uint32_t index) {
   parsed.encoding = join_layers(arena_, buffer.encoding, "protobuf");
   // Text fields go through every decoder (JSON, base64, URL, ...); bytes fields only when they
   // are gzip (a logger's batch): the other decoders read text, and binary is no text.
+  // A copy: expanding a field can parse another message, which refills `binary`.
   const std::vector<std::uint32_t> bytes_fields = binary;
   std::size_t next_binary = 0;
   for (std::uint32_t i = first; i < first + parsed.field_count; ++i) {
