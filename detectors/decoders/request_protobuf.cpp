@@ -105,16 +105,20 @@ bool RequestDecoder::parse_protobuf(std::uint32_t index) {
   }
   groups_ = group_base + result.messages;
   if (result.limit) note_limit(buffer.where, buffer.encoding);
-  ScanBuffer& parsed = view_.buffers[index];
-  parsed.first_field = first;
-  parsed.field_count = static_cast<std::uint32_t>(view_.fields.size() - first);
-  parsed.encoding = join_layers(arena_, buffer.encoding, "protobuf");
+  const auto field_count = static_cast<std::uint32_t>(view_.fields.size() - first);
+  {
+    // A reference only here: expanding fields below adds buffers, which may move them.
+    ScanBuffer& parsed = view_.buffers[index];
+    parsed.first_field = first;
+    parsed.field_count = field_count;
+    parsed.encoding = join_layers(arena_, buffer.encoding, "protobuf");
+  }
   // Text fields go through every decoder (JSON, base64, URL, ...); bytes fields only when they
   // are gzip (a logger's batch): the other decoders read text, and binary is no text.
   // A copy: expanding a field can parse another message, which refills `binary`.
   const std::vector<std::uint32_t> bytes_fields = binary;
   std::size_t next_binary = 0;
-  for (std::uint32_t i = first; i < first + parsed.field_count; ++i) {
+  for (std::uint32_t i = first; i < first + field_count; ++i) {
     if (next_binary < bytes_fields.size() && bytes_fields[next_binary] == i) {
       ++next_binary;
       const ScanBuffer current = view_.buffers[index];
