@@ -15,6 +15,7 @@
 #include "detectors/inspector.hpp"
 #include "detectors/registry.hpp"
 #include "tests/support/inputs.hpp"
+#include "tests/support/protobuf_wire.hpp"
 
 namespace {
 
@@ -300,6 +301,53 @@ void BM_GzipJsonBody(benchmark::State& state) {
   run_request(state, json_request(static_cast<std::size_t>(state.range(0)), true), true);
 }
 
+// A device check-in as protobuf (issue 15), about 4 KiB: build properties as strings, nested
+// device, network and settings messages, timestamps and counters; no value of the device.
+HttpRequest protobuf_checkin() {
+  namespace pb = test::pb;
+  std::mt19937_64 rng(15);
+  HttpRequest request = post_request("/checkin", "application/x-protobuf");
+  std::string build = pb::bytes(1, "google/panther/panther:14/UQ1A.240205.004/11269751:user/release-keys") +
+                      pb::bytes(2, "panther") + pb::number(7, 34) + pb::bytes(8, "UQ1A.240205.004") +
+                      pb::number(9, 1706745600) + pb::bytes(10, "Google");
+  std::string settings;
+  while (settings.size() < 3200) {
+    // Gservices-style names ("gms:phenotype:..."), as check-ins carry them.
+    const std::string name = "gms:phenotype:flag_" + hex(rng, 6) + ".enabled";
+    settings += pb::bytes(5, pb::bytes(1, name) + pb::bytes(2, std::to_string(rng() % 100000)) + pb::number(3, rng() % 2));
+  }
+  std::string network = pb::bytes(1, "wifi") + pb::number(2, 1) + pb::bytes(3, "nb_NO") + pb::number(4, rng());
+  const std::string device = pb::bytes(1, build) + pb::number(2, 1732780800123ull) + pb::bytes(3, network) +
+                             pb::number(4, 3) + pb::bytes(6, "Europe/Oslo") + settings;
+  request.body = pb::fixed64(2, rng()) + pb::bytes(4, device) + pb::number(9, 3) + pb::number(14, 3) +
+                 pb::bytes(18, "en_US") + pb::bytes(19, pb::number(1, rng()));
+  return request;
+}
+
+void BM_ProtobufCheckin(benchmark::State& state) { run_request(state, protobuf_checkin(), true); }
+
+// A batched logger request (issue 15): a 64 KiB protobuf whose events are a protobuf array in a
+// bytes field, each event with nested messages and a few strings, sent gzip'd.
+void BM_GzipProtobufLogger(benchmark::State& state) {
+  namespace pb = test::pb;
+  std::mt19937_64 rng(16);
+  HttpRequest request = post_request("/log/batch", "application/x-protobuf");
+  std::string events;
+  static const char* const screens[] = {"feed", "article", "settings", "search", "player"};
+  while (events.size() < (64u << 10)) {
+    const std::string event = pb::number(1, 1732780800123ull + rng() % 100000) +
+                              pb::bytes(6, pb::bytes(2, screens[rng() % 5]) + pb::number(3, rng() % 5000)) +
+                              pb::bytes(7, pb::number(1, rng() % 100) + pb::bytes(2, "ok")) + pb::number(11, rng());
+    events += pb::delimited(event);
+  }
+  const std::string batch = pb::bytes(1, "com.example.logger") + pb::number(2, 1) + pb::bytes(4, events) +
+                            pb::number(5, 1732780800123ull);
+  request.body = test::gzip(batch, 16 + MAX_WBITS, 6);
+  request.head.headers.push_back({"Content-Encoding", "gzip"});
+  run_request(state, request, true);
+  state.counters["inflated_bytes"] = static_cast<double>(batch.size());
+}
+
 // A raw (non-HTTP) stream fed in reads of state.range(0) bytes. range(1) = 0: a binary protocol
 // with random text inside (a worst case: random printable bytes are dense in digits, '@' and
 // base64 runs); 1: a text protocol of key=value records, as IoT devices speak.
@@ -353,6 +401,8 @@ BENCHMARK(BM_JsonBody)->Arg(16)->Arg(256);
 BENCHMARK(BM_GzipJsonBody)->Arg(16)->Arg(256);
 BENCHMARK(BM_PlainTextBody)->Arg(16 << 10)->Arg(256 << 10);
 BENCHMARK(BM_FormBody)->Arg(4 << 10);
+BENCHMARK(BM_ProtobufCheckin);
+BENCHMARK(BM_GzipProtobufLogger);
 BENCHMARK(BM_RawStream)->Args({4096, 0})->Args({65536, 0})->Args({4096, 1})->Args({65536, 1});
 BENCHMARK(BM_InspectorBuild)->Unit(benchmark::kMillisecond)->Iterations(3);
 

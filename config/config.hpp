@@ -141,6 +141,12 @@ struct Limits {
 // address is the original destination; for a proxy that must keep the client's address).
 enum class TransparentMode { redirect, tproxy };
 
+// Descriptor sets for naming protobuf fields (detectors/decoders/protobuf_schema.hpp).
+struct ProtobufSettings {
+  std::vector<std::string> descriptor_sets;           // files written by protoc --descriptor_set_out
+  std::map<std::string, std::string> messages;        // request path -> message full name
+};
+
 struct Config {
   std::string source = "<embedded default>";  // file the configuration came from
   std::vector<ListenAddress> listen;
@@ -158,6 +164,7 @@ struct Config {
   std::vector<DeviceProfile> devices;
   std::vector<Rule> rules;
   std::map<std::string, DetectorSettings> detectors;
+  ProtobufSettings protobuf;
 };
 
 using ConfigSnapshot = std::shared_ptr<const Config>;

@@ -144,7 +144,7 @@ class ConfigParser {
       throw ConfigError(config_.source, root.value, "expected a mapping of configuration keys (like 'listen:')");
 
     const auto top = reader_.map(root, {"listen", "transparent", "clients", "mode", "oversize", "events", "workers", "geoip",
-                                        "home_country", "admin", "tls", "limits", "devices", "rules", "detectors"});
+                                        "home_country", "admin", "tls", "limits", "devices", "rules", "detectors", "protobuf"});
     if (const auto* field = top.find("listen")) parse_listen(*field);
     if (const auto* field = top.find("transparent"))
       config_.transparent = reader_.choice(*field, {"redirect", "tproxy"}) == 0 ? TransparentMode::redirect
@@ -175,6 +175,15 @@ class ConfigParser {
     if (const auto* field = top.find("devices")) parse_devices(*field);
     if (const auto* field = top.find("rules")) parse_rules(*field);
     if (const auto* field = top.find("detectors")) parse_detectors(*field);
+    if (const auto* field = top.find("protobuf")) {
+      // The files are read when the detectors are built (Schema::load), which names a bad one.
+      const auto protobuf = reader_.map(*field, {"descriptor_sets", "messages"});
+      if (const auto* sets = protobuf.find("descriptor_sets")) config_.protobuf.descriptor_sets = reader_.strings(*sets);
+      if (const auto* messages = protobuf.find("messages")) {
+        const auto paths = reader_.map(*messages, {});
+        for (const auto& entry : paths.entries()) config_.protobuf.messages[entry.key.as<std::string>()] = reader_.string(entry);
+      }
+    }
     return std::make_shared<const Config>(std::move(config_));
   }
 

@@ -64,6 +64,18 @@ struct FieldSpan {
   Origin origin;            // per-field mapping (head fields); Mapping::none: use the buffer's
 };
 
+// A number in a protobuf message (a varint, fixed32 or fixed64 field, or one of packed varints):
+// identifiers travel as numbers too (an Android ID is an int64, a location two doubles), and no
+// text scan can see them. The known-identifier detector compares them with the profile's values.
+enum class NumberWire : std::uint8_t { varint, fixed32, fixed64 };
+struct NumberField {
+  std::uint64_t value = 0;   // the varint, or the fixed bytes as a little-endian integer
+  std::uint32_t buffer = 0;  // index of the buffer holding the message (its encoding chain)
+  std::uint32_t group = 0;   // the numbers and fields of one message share it
+  NumberWire wire = NumberWire::varint;
+  Place where;               // "body.protobuf:4.2"
+};
+
 struct ScanBuffer {
   std::string_view bytes;
   std::string_view encoding;  // decoding layers so far, outermost first: "", "base64>json"
@@ -105,6 +117,7 @@ class Arena {
 struct DecodedView {
   std::vector<ScanBuffer> buffers;
   std::vector<FieldSpan> fields;
+  std::vector<NumberField> numbers;
   // classes[i] is buffers[i]'s once build_classes() ran. Not shrunk by clear(), so that each
   // keeps its storage from one request to the next.
   std::vector<matchers::ByteClasses> classes;
@@ -112,6 +125,7 @@ struct DecodedView {
   void clear() {
     buffers.clear();
     fields.clear();
+    numbers.clear();
   }
   // Classifies the bytes of every buffer once, for all detectors (run before them).
   void build_classes();

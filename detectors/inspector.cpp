@@ -1,5 +1,7 @@
 #include "detectors/inspector.hpp"
 
+#include "detectors/decoders/protobuf_schema.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <unordered_map>
@@ -15,6 +17,7 @@ struct InspectorCore {
   std::vector<std::shared_ptr<const Detector>> detectors;
   std::vector<std::string_view> learning_detectors;
   DecodeLimits limits;
+  std::shared_ptr<const decoders::protobuf::Schema> schema;  // descriptor sets; null without
 };
 
 namespace {
@@ -153,6 +156,8 @@ Inspector::Inspector(ConfigSnapshot config) {
   core->generation = next_generation();
   core->config = std::move(config);
   core->detectors = build_detectors(*core->config);
+  if (!core->config->protobuf.descriptor_sets.empty() || !core->config->protobuf.messages.empty())
+    core->schema = decoders::protobuf::Schema::load(core->config->protobuf, core->config->source);
   for (const auto& detector : core->detectors)
     if (detector->feeds_learning()) core->learning_detectors.push_back(detector->name());
   const std::size_t inspect = core->config->limits.max_inspect_bytes;
@@ -194,6 +199,7 @@ void Inspector::inspect_request(const HttpRequest& request, const InspectionCont
   const std::size_t anomalies_before = out.anomalies.size();
   const auto decode_and_detect = [&](std::span<const std::uint8_t> skip_headers) {
     RequestDecoder decoder(ws->view, ws->arena, core_->limits, out.anomalies);
+    decoder.set_schema(core_->schema.get());
     decoder.decode_request(request, skip_headers);
     return run_detectors(*core_, ws->view, context, learned.get(), ws->findings);
   };

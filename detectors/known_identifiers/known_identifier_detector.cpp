@@ -15,8 +15,6 @@ namespace {
 using known::FormFamily;
 using known::Role;
 
-constexpr double metres_per_degree = 111320.0;
-
 bool suppressed(const FieldSpan* field, const ScanBuffer& buffer, FormFamily family) {
   const std::uint8_t decoded = static_cast<std::uint8_t>((field ? field->decoded : 0) | buffer.decoded);
   if (decoded & decoded_all) return true;
@@ -62,11 +60,6 @@ bool read_coordinate(std::string_view bytes, std::size_t begin, bool e7, std::ui
   return true;
 }
 
-double distance_m(double lat1, double lon1, double lat2, double lon2) {
-  const double dy = (lat1 - lat2) * metres_per_degree;
-  const double dx = (lon1 - lon2) * metres_per_degree * std::cos((lat1 + lat2) / 2 * M_PI / 180.0);
-  return std::sqrt(dx * dx + dy * dy);
-}
 
 // The number `number` alone somewhere in `bytes` (not part of a longer number).
 bool has_number(std::string_view bytes, std::string_view number) {
@@ -78,7 +71,9 @@ bool has_number(std::string_view bytes, std::string_view number) {
   return false;
 }
 
-Finding make_finding(IdentifierKind kind, const known::IndexedValue& value, bool learned, const ScanBuffer& buffer,
+}  // namespace
+
+Finding known_finding(IdentifierKind kind, const known::IndexedValue& value, bool learned, const ScanBuffer& buffer,
                      const FieldSpan* field, std::string_view transform, std::string_view variant,
                      const DetectionContext& context) {
   Finding finding;
@@ -94,8 +89,6 @@ Finding make_finding(IdentifierKind kind, const known::IndexedValue& value, bool
   finding.learned = learned;
   return finding;
 }
-
-}  // namespace
 
 KnownIdentifierDetector::KnownIdentifierDetector(std::shared_ptr<const known::KnownIndex> index)
     : index_(std::move(index)) {}
@@ -175,6 +168,9 @@ void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionCo
       if (!matches.empty()) report(*pass.index, pass.learned, view, buffer, matches, context, out);
     }
   }
+  if (view.numbers.empty()) return;
+  for (std::size_t p = 0; p < pass_count; ++p)
+    report_numbers(*passes[p].index, passes[p].device, passes[p].learned, view, context, out);
 }
 
 void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learned, const DecodedView& view,
@@ -203,7 +199,7 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
           continue;
         const FieldSpan* field = view.field_at(buffer, begin, end);
         if (suppressed(field, buffer, pattern.family)) continue;
-        Finding finding = make_finding(value.kind, value, learned, buffer, field, pattern.transform, pattern.variant, context);
+        Finding finding = known_finding(value.kind, value, learned, buffer, field, pattern.transform, pattern.variant, context);
         finding.matched.emplace_back(bytes.substr(begin, end - begin));
         locate(buffer, field, begin, end, finding.locations);
         out.push_back(std::move(finding));
@@ -234,7 +230,7 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
                              (has_number(bytes, mnc) || has_number(bytes, mnc.size() == 1 ? "0" + mnc : mnc) ||
                               has_number(bytes, std::to_string(cell.lac)));
         if (!(key & (key_cell_id | key_cell_self)) && !network) continue;
-        Finding finding = make_finding(IdentifierKind::cell, value, learned, buffer, field, "", "", context);
+        Finding finding = known_finding(IdentifierKind::cell, value, learned, buffer, field, "", "", context);
         finding.matched.emplace_back(bytes.substr(begin, end - begin));
         locate(buffer, field, begin, end, finding.locations);
         out.push_back(std::move(finding));
@@ -251,9 +247,9 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
     const known::IndexedValue& value = index.value(lat.value);
     for (const CoordinateHit& lon : longitudes) {
       if (lon.value != lat.value || lon.begin == lat.begin) continue;
-      if (distance_m(lat.coordinate, lon.coordinate, value.point.lat, value.point.lon) > index.radius_m()) continue;
+      if (known::distance_m(lat.coordinate, lon.coordinate, value.point.lat, value.point.lon) > index.radius_m()) continue;
       const FieldSpan* field = view.field_at(buffer, lat.begin, lat.end);
-      Finding finding = make_finding(IdentifierKind::location, value, learned, buffer, field, lat.e7 ? "e7" : "", "", context);
+      Finding finding = known_finding(IdentifierKind::location, value, learned, buffer, field, lat.e7 ? "e7" : "", "", context);
       finding.matched.emplace_back(bytes.substr(lat.begin, lat.end - lat.begin));
       finding.matched.emplace_back(bytes.substr(lon.begin, lon.end - lon.begin));
       locate(buffer, field, lat.begin, lat.end, finding.locations);

@@ -36,9 +36,20 @@ class KnownIdentifierDetector final : public Detector {
   static void report(const known::KnownIndex& index, bool learned, const DecodedView& view, const ScanBuffer& buffer,
                      const std::vector<matchers::Match>& matches, const DetectionContext& context,
                      std::vector<Finding>& out);
+  // The protobuf numbers of `view` that are values of `device` in `index` (numeric_matches.cpp):
+  // an identifier by equality (a near miss is no finding), a location as a latitude and a
+  // longitude of one message within the radius, a cell as its id beside its network.
+  static void report_numbers(const known::KnownIndex& index, std::size_t device, bool learned, const DecodedView& view,
+                             const DetectionContext& context, std::vector<Finding>& out);
 
  private:
   std::shared_ptr<const known::KnownIndex> index_;
 };
+
+// A finding of `value` with the buffer's encoding chain, `transform` and `variant` appended, at the
+// field's place (or the buffer's); no location and no matched text yet.
+Finding known_finding(IdentifierKind kind, const known::IndexedValue& value, bool learned, const ScanBuffer& buffer,
+                      const FieldSpan* field, std::string_view transform, std::string_view variant,
+                      const DetectionContext& context);
 
 }  // namespace leakguard

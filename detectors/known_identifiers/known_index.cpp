@@ -7,6 +7,7 @@
 
 #include "common/ascii.hpp"
 #include "detectors/identifiers.hpp"
+#include "detectors/known_identifiers/numeric_forms.hpp"
 
 namespace leakguard::known {
 namespace {
@@ -31,6 +32,12 @@ std::string format_fixed(double value, int decimals) {
 }
 
 }  // namespace
+
+double distance_m(double lat1, double lon1, double lat2, double lon2) {
+  const double dy = (lat1 - lat2) * metres_per_degree;
+  const double dx = (lon1 - lon2) * metres_per_degree * std::cos((lat1 + lat2) / 2 * M_PI / 180.0);
+  return std::sqrt(dx * dx + dy * dy);
+}
 
 std::shared_ptr<const KnownIndex> KnownIndex::from_devices(const Config& config, const IndexOptions& options) {
   auto index = std::make_shared<KnownIndex>();
@@ -71,6 +78,7 @@ void KnownIndex::add_string_value(std::uint32_t device, IdentifierKind kind, con
                                   const FormOptions& options) {
   const auto value_index = static_cast<std::uint32_t>(values_.size());
   values_.push_back({device, kind, canonical, {}, {}});
+  for (const NumericValue& number : numeric_forms(kind, canonical, value_index)) append(numbers_, device, number);
   for (auto& form : derive_forms(kind, canonical, options)) {
     PatternInfo info;
     info.value = value_index;
@@ -97,6 +105,7 @@ void KnownIndex::add_location(std::uint32_t device, const GeoPoint& point) {
   // numerically by the detector. The sign is checked there too.
   const double dlat = radius_m_ / metres_per_degree;
   const double dlon = radius_m_ / (metres_per_degree * std::max(0.01, std::cos(point.lat * M_PI / 180.0)));
+  append(points_, device, NumericPoint{value_index, point.lat, point.lon, dlat, dlon});
   auto add_prefixes = [&](double coordinate, double delta, Role decimal_role, Role e7_role) {
     const double low = std::max(0.0, std::fabs(coordinate) - delta);
     const double high = std::fabs(coordinate) + delta;
@@ -139,6 +148,7 @@ void KnownIndex::add_cell(std::uint32_t device, const CellId& cell) {
                      std::to_string(cell.mcc) + "-" + std::to_string(cell.mnc) + "-" + std::to_string(cell.lac) + "-" +
                          std::to_string(cell.cid),
                      {}, cell});
+  append(cells_, device, value_index);
   PatternInfo info;
   info.value = value_index;
   info.role = Role::cell_id;
@@ -168,6 +178,8 @@ void KnownIndex::compile() {
   for (auto* table : {&digests_, &caseless_digests_})
     std::sort(table->entries.begin(), table->entries.end(),
               [](const Digest& a, const Digest& b) { return a.prefix < b.prefix; });
+  for (auto& list : numbers_)
+    std::sort(list.begin(), list.end(), [](const NumericValue& a, const NumericValue& b) { return a.number < b.number; });
   databases_.reserve(devices);
   for (const auto& device_literals : literals) databases_.push_back(matchers::Database::compile_literals(device_literals));
   // The databases hold their own copy of the patterns.
@@ -192,6 +204,18 @@ void KnownIndex::match_digest(std::string_view token, std::uint32_t end, std::ve
   char lowered[64] = {};
   for (std::size_t i = 0; i < token.size(); ++i) lowered[i] = ascii_lower(token[i]);
   caseless_digests_.find(std::string_view(lowered, token.size()), end, out);
+}
+
+std::span<const NumericValue> KnownIndex::numbers(std::size_t device) const {
+  return device < numbers_.size() ? std::span<const NumericValue>(numbers_[device]) : std::span<const NumericValue>();
+}
+
+std::span<const NumericPoint> KnownIndex::points(std::size_t device) const {
+  return device < points_.size() ? std::span<const NumericPoint>(points_[device]) : std::span<const NumericPoint>();
+}
+
+std::span<const std::uint32_t> KnownIndex::cells(std::size_t device) const {
+  return device < cells_.size() ? std::span<const std::uint32_t>(cells_[device]) : std::span<const std::uint32_t>();
 }
 
 const matchers::Database& KnownIndex::database(std::size_t device) const {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <utility>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,11 +50,31 @@ struct IndexedValue {
   CellId cell;
 };
 
+// A value that protobuf may carry as a number (numeric_forms.cpp): its integer, as a varint or
+// fixed64 field, or its zigzag encoding (sint64) as a varint.
+struct NumericValue {
+  std::uint64_t number = 0;  // what the field holds
+  std::uint32_t value = 0;   // index into values()
+  bool zigzag = false;       // number = 2 × the value: only as a varint
+};
+
+// A profile location, for coordinates sent as numbers (double, float, E7 integers).
+struct NumericPoint {
+  std::uint32_t value = 0;
+  double lat = 0;
+  double lon = 0;
+  double dlat = 0;  // the radius in degrees of latitude and of longitude there
+  double dlon = 0;
+};
+
 struct IndexOptions {
   FormOptions forms;
   double radius_m = 150;
   std::vector<IdentifierKind> kinds;  // looked for; empty = all
 };
+
+// Metres between two points (equirectangular: exact enough within a location radius).
+double distance_m(double lat1, double lon1, double lat2, double lon2);
 
 class KnownIndex {
  public:
@@ -80,6 +101,11 @@ class KnownIndex {
   std::size_t value_count() const { return values_.size(); }
   std::size_t pattern_count() const { return patterns_.size(); }
   double radius_m() const { return radius_m_; }
+  // Protobuf numbers (DecodedView::numbers) of one device: its identifiers as integers sorted
+  // by number, its locations, and its cells (indexes into values(), cell ids of 100 and more).
+  std::span<const NumericValue> numbers(std::size_t device) const;
+  std::span<const NumericPoint> points(std::size_t device) const;
+  std::span<const std::uint32_t> cells(std::size_t device) const;
 
  private:
   void add_string_value(std::uint32_t device, IdentifierKind kind, const std::string& canonical,
@@ -88,7 +114,16 @@ class KnownIndex {
   void add_cell(std::uint32_t device, const CellId& cell);
   void compile();
 
+  template <typename T>
+  static void append(std::vector<std::vector<T>>& by_device, std::uint32_t device, T item) {
+    if (by_device.size() <= device) by_device.resize(device + 1);
+    by_device[device].push_back(item);
+  }
+
   std::vector<IndexedValue> values_;
+  std::vector<std::vector<NumericValue>> numbers_;
+  std::vector<std::vector<NumericPoint>> points_;
+  std::vector<std::vector<std::uint32_t>> cells_;
   std::vector<PatternInfo> patterns_;
   std::vector<std::string> texts_;
   std::vector<bool> caseless_;

@@ -1,5 +1,5 @@
 // The whole shared corpus (../shared/corpus) and this repository's own cases
-// (tests/data/detectors, made by make_cases.py), exactly as `leakguard scan` reads them: with the
+// (tests/data/detectors and tests/data/protobuf, made by their make_cases.py), exactly as `leakguard scan` reads them: with the
 // profile every expected kind and nothing else; without it every heuristic kind, with at most one
 // extra finding over the whole corpus.
 #include <doctest/doctest.h>
@@ -74,6 +74,12 @@ TEST_CASE("shared corpus") {
   const auto totals = run_corpus(LEAKGUARD_SHARED_DIR "/corpus");
   CHECK(totals.cases >= 19);
   CHECK(totals.extra_heuristic <= 1);
+}
+
+TEST_CASE("protobuf and gRPC cases (tests/data/protobuf, issue 15)") {
+  const auto totals = run_corpus(LEAKGUARD_SOURCE_DIR "/tests/data/protobuf");
+  CHECK(totals.cases >= 13);
+  CHECK(totals.extra_heuristic == 0);
 }
 
 TEST_CASE("own cases: every encoding and placement") {

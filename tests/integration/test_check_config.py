@@ -32,3 +32,14 @@ def test_errors_name_file_line_and_column(tmp_path):
         assert fragment in got.stderr, (text, got.stderr)
         if line is not None:
             assert got.stderr.startswith(f"{path}:{line}:{column}: "), (text, got.stderr)
+
+
+def test_a_bad_descriptor_set_names_the_file_and_the_problem(tmp_path):
+    not_a_set = tmp_path / "checkin.proto"
+    not_a_set.write_text('syntax = "proto3";\nmessage CheckinRequest { string imei = 1; }\n')
+    for descriptor, problem in [(tmp_path / "missing.pb", "cannot be read"), (not_a_set, "not a FileDescriptorSet")]:
+        path = tmp_path / "bad.yaml"
+        path.write_text(f'protobuf:\n  descriptor_sets: ["{descriptor}"]\n')
+        got = check(path)
+        assert got.returncode == 1, got.stdout
+        assert f"{descriptor}: {problem}" in got.stderr, got.stderr
