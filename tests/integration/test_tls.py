@@ -270,16 +270,19 @@ def test_default_configuration_intercepts_nothing(tmp_path, https_origin, pki):
         proxy.stop()
 
 
-def test_h2_only_clients_are_passed_through(intercepting, https_origin, pki):
+def test_clients_offering_no_relayed_protocol_are_passed_through(intercepting, https_origin, pki):
+    # h2 and http/1.1 are intercepted (h2: test_http2.py); a client whose ALPN list names neither
+    # speaks something of its own over TLS, which a forged connection would break.
     origin = https_origin()
     proxy = intercepting()
     s_client = subprocess.run(
         ["openssl", "s_client", "-proxy", f"{proxy.host}:{proxy.port}", "-connect", f"localhost:{origin.port}",
-         "-servername", "localhost", "-alpn", "h2", "-CAfile", str(pki / "origin-ca.pem"), "-verify_return_error"],
+         "-servername", "localhost", "-alpn", "xmpp-client", "-CAfile", str(pki / "origin-ca.pem"),
+         "-verify_return_error"],
         input=b"", capture_output=True, timeout=30)
     assert s_client.returncode == 0, s_client.stderr
     [event] = tls_events(proxy, 1, "passthrough")
-    assert event["passthrough"] == "alpn" and event["alpn_offered"] == ["h2"]
+    assert event["passthrough"] == "alpn" and event["alpn_offered"] == ["xmpp-client"]
 
 
 def test_reload_turns_interception_on(tmp_path, https_origin, pki, ca_dir):
