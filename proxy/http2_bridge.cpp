@@ -91,6 +91,18 @@ std::string grpc_percent_encode(std::string_view text) {
   return out;
 }
 
+// Credits received bytes back to the peer once the other leg has taken them: the stream's window
+// and the connection's, or only the connection's once the stream is closed. Bytes of a closed
+// stream count against the connection window all the same; left uncredited, every response
+// finished before the phone read all of it would shrink that window until the origin stopped.
+void credit(nghttp2_session* session, std::int32_t stream, bool stream_open, std::size_t n) {
+  if (n == 0) return;
+  if (stream_open)
+    nghttp2_session_consume(session, stream, n);
+  else
+    nghttp2_session_consume_connection(session, n);
+}
+
 std::size_t take_front(std::string& buffer, std::uint8_t* out, std::size_t length) {
   const auto n = std::min(length, buffer.size());
   std::memcpy(out, buffer.data(), n);
@@ -312,8 +324,7 @@ struct Http2Bridge::Callbacks {
     const auto n = take_front(exchange.to_upstream, out, length);
     const auto already = std::min(n, exchange.to_upstream_consumed);
     exchange.to_upstream_consumed -= already;
-    if (n > already && !exchange.client_closed)
-      nghttp2_session_consume(self.client_leg_, exchange.client_stream, n - already);
+    credit(self.client_leg_, exchange.client_stream, !exchange.client_closed, n - already);
     if (exchange.to_upstream.empty()) {
       if (!exchange.request_ended) return n > 0 ? static_cast<ssize_t>(n) : static_cast<ssize_t>(NGHTTP2_ERR_DEFERRED);
       *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -334,8 +345,8 @@ struct Http2Bridge::Callbacks {
     auto& exchange = *static_cast<Http2Exchange*>(source->ptr);
     const auto n = take_front(exchange.to_client, out, length);
     exchange.response_bytes += n;
-    if (n > 0 && exchange.upstream_stream > 0 && !exchange.upstream_closed)
-      nghttp2_session_consume(self.upstream_leg_, exchange.upstream_stream, n);
+    if (exchange.upstream_stream > 0 && !self.upstream_gone_)
+      credit(self.upstream_leg_, exchange.upstream_stream, !exchange.upstream_closed, n);
     if (exchange.to_client.empty()) {
       if (!exchange.response_ended) return n > 0 ? static_cast<ssize_t>(n) : static_cast<ssize_t>(NGHTTP2_ERR_DEFERRED);
       *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -648,6 +659,11 @@ void Http2Bridge::upstream_stream_closed(Http2Exchange& exchange, std::uint32_t 
 void Http2Bridge::forget_if_done(Http2Exchange& exchange) {
   if (!exchange.client_closed) return;
   if (exchange.upstream_stream > 0 && !exchange.upstream_closed) return;
+  // What either leg received for this exchange and the other never took is credited now: the
+  // connections' windows must not shrink by what a reset or a refusal left behind.
+  if (exchange.upstream_stream > 0 && !upstream_gone_)
+    nghttp2_session_consume_connection(upstream_leg_, exchange.to_client.size());
+  nghttp2_session_consume_connection(client_leg_, exchange.to_upstream.size() - exchange.to_upstream_consumed);
   exchanges_.erase(exchange.client_stream);
 }
 

@@ -106,6 +106,7 @@ class Peer {
   std::map<std::int32_t, StreamRecord> streams;
   std::size_t body_bytes_sent = 0;
   bool grpc_trailers = false;
+  std::string response_body = "hello";
   nghttp2_session* session_ = nullptr;
 
  private:
@@ -152,8 +153,7 @@ class Peer {
     peer.streams[frame->hd.stream_id].ended = true;
     if (!peer.server_) return 0;
     // The origin answers.
-    static const std::string body = "hello";
-    auto* source = new std::string(body);
+    auto* source = new std::string(peer.response_body);
     peer.bodies_[frame->hd.stream_id].reset(source);
     const std::vector<Http2Field> head = {{":status", "200"}, {"content-type", "text/plain"}};
     const auto nva = to_nv(head);
@@ -372,4 +372,24 @@ TEST_CASE("a reset from the origin reaches the phone with its code, and one from
   CHECK(phone.streams[first].close_code == NGHTTP2_CANCEL);
   CHECK(origin.streams[origin_second].closed);
   CHECK(origin.streams[origin_second].close_code == NGHTTP2_CANCEL);
+}
+
+TEST_CASE("a long-lived connection: responses far past the connection window all arrive") {
+  // Every response's bytes are credited back to the origin, also those of streams that closed
+  // before the phone read all of their DATA: 600 x 4 KiB is well past the 1 MiB window.
+  RecordingHooks hooks;
+  Http2Limits limits;
+  Http2Bridge bridge(hooks, limits);
+  Peer phone(false), origin(true);
+  origin.response_body = std::string(4096, 'r');
+  std::vector<std::int32_t> streams;
+  for (int batch = 0; batch < 12; ++batch) {
+    for (int i = 0; i < 50; ++i) streams.push_back(phone.request({{":path", "/n"}}));
+    pump(phone, bridge, origin);
+  }
+  std::size_t complete = 0;
+  for (const auto stream : streams)
+    if (phone.streams[stream].data.size() == 4096 && phone.streams[stream].ended) ++complete;
+  CHECK(complete == streams.size());
+  CHECK(bridge.open_exchanges() == 0);
 }
