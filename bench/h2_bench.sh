@@ -173,7 +173,9 @@ stop_mitm() {
 # client leg), "leakguard-h1" (intercepted but HTTP/1.1), "passthrough" (relayed undecrypted).
 leakguard_label() {
   if grep -q '"event":"intercepted"' "$tmp/events.jsonl" 2> /dev/null; then
-    if grep '"event":"intercepted"' "$tmp/events.jsonl" | grep -q '"alpn":"h2"'; then echo leakguard; else echo leakguard-h1; fi
+    # One grep: `grep ... | grep -q` under pipefail fails when -q stops reading a large file early
+    # (SIGPIPE), which labelled h2 runs as HTTP/1.1. Event keys are written sorted: alpn first.
+    if grep -q '"alpn":"h2".*"event":"intercepted"' "$tmp/events.jsonl"; then echo leakguard; else echo leakguard-h1; fi
   else
     echo passthrough
   fi
