@@ -76,18 +76,7 @@ ip netns add "$netns"
 ns ip link set lo up
 
 # --- The origin's PKI, readable by nobody but root (nginx's master reads it).
-mkdir -p "$tmp/pki"
-(
-  cd "$tmp/pki"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin-ca.key -out origin-ca.pem \
-    -days 2 -subj "/CN=h2_bench origin CA" -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
-  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin.key -out origin.csr \
-    -subj "/CN=localhost" 2> /dev/null
-  openssl x509 -req -in origin.csr -CA origin-ca.pem -CAkey origin-ca.key -CAcreateserial -days 2 -out origin.pem \
-    -extfile ext 2> /dev/null
-)
+make_origin_pki "$tmp/pki" "h2_bench origin CA"
 
 # --- nginx, h2 on TLS, on three ports inside the namespace (nothing else can hold them there).
 direct_port=18443 intercept_port=18444 mitm_target_port=18445 proxy_port=18080 mitm_port=18081
@@ -151,8 +140,7 @@ start_proxy() {
   proxy_pid=$(pgrep -f "$BIN run -c $tmp/leakguard.yaml" -n)
 }
 stop_proxy() {
-  kill "$proxy_pid" 2> /dev/null || true
-  while kill -0 "$proxy_pid" 2> /dev/null; do sleep 0.05; done
+  stop_and_wait "$proxy_pid"
   proxy_pid=""
 }
 mitm_pid=""
@@ -164,8 +152,7 @@ start_mitm() {
   mitm_pid=$(pgrep -f "mitmdump --mode transparent --listen-host 127.0.0.1 --listen-port $mitm_port" -n)
 }
 stop_mitm() {
-  kill "$mitm_pid" 2> /dev/null || true
-  while kill -0 "$mitm_pid" 2> /dev/null; do sleep 0.05; done
+  stop_and_wait "$mitm_pid"
   mitm_pid=""
 }
 
