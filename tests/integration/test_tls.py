@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from conftest import BINARY, start_leakguard
+from conftest import BINARY, Started, start_leakguard
 from pki import make_ca, make_server_cert
 from servers import HttpsOrigin, read_head
 
@@ -35,16 +35,10 @@ def pki(tmp_path_factory):
 
 @pytest.fixture
 def https_origin(pki):
-    started = []
-
-    def factory(name="localhost"):
-        origin = HttpsOrigin(str(pki / f"{name}.pem"), str(pki / f"{name}.key"))
-        started.append(origin)
-        return origin
-
-    yield factory
-    for origin in started:
-        origin.close()
+    started = Started(lambda name="localhost": HttpsOrigin(str(pki / f"{name}.pem"), str(pki / f"{name}.key")),
+                      HttpsOrigin.close)
+    yield started
+    started.stop_all()
 
 
 @pytest.fixture
@@ -58,18 +52,14 @@ def ca_dir(tmp_path):
 @pytest.fixture
 def intercepting(tmp_path, pki, ca_dir):
     """Starts leakguard with interception on (all hosts unless `tls` says otherwise)."""
-    started = []
-
-    def factory(tls=None, **config):
+    def start(tls=None, **config):
         settings = {"intercept": "all", "ca_dir": str(ca_dir), "upstream_ca": str(pki / "origin-ca.pem")}
         settings.update(tls or {})
-        proxy = start_leakguard(tmp_path, {"tls": settings, **config}, name=f"leakguard{len(started)}")
-        started.append(proxy)
-        return proxy
+        return start_leakguard(tmp_path, {"tls": settings, **config}, name=f"leakguard{len(started)}")
 
-    yield factory
-    for proxy in started:
-        proxy.stop()
+    started = Started(start, lambda proxy: proxy.stop())
+    yield started
+    started.stop_all()
 
 
 CLEAN_ENV = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
