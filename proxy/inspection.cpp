@@ -5,6 +5,7 @@
 
 #include "common/ip_network.hpp"
 #include "common/mask.hpp"
+#include "proxy/device_match.hpp"
 #include "proxy/neighbor_table.hpp"
 #include "proxy/session.hpp"
 
@@ -14,21 +15,7 @@ using asio::awaitable;
 
 void Session::attribute_device() {
   const auto address = unmap_v4(flow_.client.address());
-  std::optional<std::optional<MacAddress>> mac;  // looked up at most once, and only if a profile asks
-  for (const auto& device : config_->devices) {
-    const auto& match = device.match;
-    if (match.network && match.network->contains(address)) {
-      device_ = &device;
-      break;
-    }
-    if (match.mac) {
-      if (!mac) mac = neighbor_mac(address);
-      if (*mac && **mac == *match.mac) {
-        device_ = &device;
-        break;
-      }
-    }
-  }
+  device_ = match_device(*config_, address, [&] { return neighbor_mac(address); });
   if (device_) flow_.device = device_->name;
   learned_ = context_.learned_values(device_ ? "device:" + device_->name : "client:" + address.to_string());
 }
