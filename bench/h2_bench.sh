@@ -280,6 +280,10 @@ measure_idle() {  # $1: h2 | http/1.1
   exec {idle_in}> >(as_load "$PY" "$tmp/idle.py" "$intercept_port" "$IDLE_CONNECTIONS" "$1" > "$tmp/idle.out")
   for _ in $(seq 600); do grep -q ready "$tmp/idle.out" 2> /dev/null && break; sleep 0.1; done
   grep -q ready "$tmp/idle.out" || { echo "h2_bench: the idle connections did not open" >&2; exit 1; }
+  # Idle means quiet: leakguard gives a TLS connection's record buffers back after 2 s without
+  # traffic (Session::tls_quiet_after) and the heap's free pages back once a second, so the
+  # reading waits for both.
+  sleep 4
   after=$(awk '/^VmRSS:/ {print $2}' "/proc/$proxy_pid/status")
   exec {idle_in}>&-
   local label

@@ -6,16 +6,15 @@
 #include <memory>
 #include <variant>
 
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "common/asio.hpp"
+#include "proxy/tls_stream.hpp"
 
 namespace leakguard {
 
 class ByteStream {
  public:
-  using TlsStream = asio::ssl::stream<tcp::socket>;
-
   explicit ByteStream(tcp::socket socket) : stream_(std::move(socket)) {}
 
   tcp::socket& socket() {

@@ -129,6 +129,35 @@ def test_keep_alive_requests_share_one_intercepted_connection(intercepting, http
     assert origin.handshakes == 1
 
 
+def test_a_connection_quiet_past_the_buffer_release_still_carries_requests(intercepting, https_origin, ca_dir):
+    """After 2 s without traffic leakguard gives both TLS sides' record buffers back
+    (Session::tls_quiet_after); the next request on the same connection must not notice."""
+    from test_metrics import admin_port, scrape
+
+    origin = https_origin()
+    proxy = intercepting(devices=LAB_PHONE, admin={"listen": "127.0.0.1:0"})
+    context = ssl.create_default_context(cafile=str(ca_dir / "ca.pem"))
+    with socket.create_connection((proxy.host, proxy.port), timeout=10) as raw:
+        raw.sendall(f"CONNECT localhost:{origin.port} HTTP/1.1\r\nHost: localhost:{origin.port}\r\n\r\n".encode())
+        assert read_head(raw).startswith(b"HTTP/1.1 200 ")
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            for path in ("/first", f"/second?imei={IMEI}"):
+                tls.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost:{origin.port}\r\n\r\n".encode())
+                head, _, body = read_head(tls).partition(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200 "), head
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                while len(body) < length:
+                    body += tls.recv(length - len(body))
+                time.sleep(3)  # quiet for longer than tls_quiet_after, on purpose
+    http = proxy.events("http", wait_for=lambda e: len(e) >= 2)
+    assert [e["status"] for e in http] == [200, 200] and len({e["flow"] for e in http}) == 1
+    [finding] = proxy.events("finding", wait_for=lambda e: e)
+    assert finding["identifier"] == "imei" and finding["where"] == "query:imei"
+    assert origin.handshakes == 1
+    _, samples = scrape(admin_port(proxy))
+    assert samples["leakguard_tls_buffer_releases_total"] == 2  # one per quiet spell
+
+
 def test_client_that_rejects_the_leaf_is_passed_through_afterwards(intercepting, https_origin, pki):
     origin = https_origin()
     proxy = intercepting()
