@@ -223,8 +223,9 @@ void Session::release_tls_buffers() {
 awaitable<bool> Session::read_client() {
   if (client_eof_) co_return false;
   error_code ec;
-  const auto n = co_await client_.read_some(asio::buffer(read_chunk_), ec);
-  client_buffer_.append(read_chunk_.data(), n);
+  const std::string_view got = co_await client_.read_shared(ec);
+  const std::size_t n = got.size();
+  client_buffer_.append(got);
   if (n > 0) {
     touch();
     flow_.bytes_from_client += n;

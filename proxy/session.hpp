@@ -152,10 +152,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Flow flow_;
   std::string client_buffer_;
   std::string upstream_buffer_;
-  // Reads land here and only the bytes received are appended to the buffers above: growing a
-  // string by a whole read size zero-fills 16 KiB per read (3% of the proxy's CPU).
-  static constexpr std::size_t read_chunk_size = 16 * 1024;  // one socket read at most
-  std::array<char, read_chunk_size> read_chunk_;
+  // One socket read at most, for the raw relay's own buffer (pump); the HTTP readers read into the
+  // thread's shared buffer (ByteStream::read_shared) and append only the bytes received: growing
+  // a string by a whole read size zero-fills 16 KiB per read (3% of the proxy's CPU).
+  static constexpr std::size_t read_chunk_size = ByteStream::shared_read_size;
   Clock::time_point last_activity_ = Clock::now();
   Clock::time_point sniff_deadline_ = Clock::time_point::max();
   bool tls_buffers_released_ = false;
