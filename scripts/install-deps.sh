@@ -7,7 +7,9 @@ packages=(
   # build
   build-essential cmake pkg-config
   libboost-dev libboost-system-dev libssl-dev openssl libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev
-  node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev
+  node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev libprotobuf-dev
+  # protoc: tests/data/protobuf/schema/make_sets.sh writes the descriptor-set fixtures with it
+  protobuf-compiler
   # tests
   doctest-dev python3 python3-pytest python3-yaml curl iproute2 nftables
   libmaxmind-db-writer-perl clang libclang-rt-14-dev chromium
