@@ -18,6 +18,7 @@ import pytest
 from conftest import BINARY, SHARED
 from pki import make_ca, make_server_cert
 from servers import HttpsOrigin, RecordingOrigin
+from test_report import report
 
 PROFILE = SHARED / "corpus" / "profile.yaml"
 IMEI, IMSI, SERIAL = "353209091234567", "242016601234567", "B2NGAA8831702345"
@@ -125,6 +126,8 @@ def recorded_har(tmp_path_factory, pki):
         tls_origin.close()
     path = directory / "exchange.har"
     path.write_text(json.dumps(har_document(entries), indent=2))
+    # The same plain exchanges as the bytes on the wire: a bare HTTP capture, for the report test.
+    (directory / "exchange.http").write_bytes(origin.received())
     return path, origin.port, tls_origin.port
 
 
@@ -237,3 +240,39 @@ def test_json_that_is_no_har_is_scanned_as_raw_bytes(tmp_path):
     empty.write_text('{"log": {"version": "1.2", "entries": []}}')
     result, events = scan("-c", PROFILE, empty)
     assert (result.returncode, events, result.stderr) == (0, [], b"")
+
+
+def test_report_over_scan_output_of_a_har_and_a_bare_capture(recorded_har, tmp_path):
+    path, http_port, _ = recorded_har
+    har_scan, http_scan = tmp_path / "har.jsonl", tmp_path / "http.jsonl"
+    result, _ = scan("-c", PROFILE, path)
+    har_scan.write_bytes(result.stdout)
+    capture = path.with_name("exchange.http")
+    result, events = scan(capture)  # no profile: heuristics only, and no device to group by
+    assert result.returncode == 1 and events, result.stderr.decode()
+    http_scan.write_bytes(result.stdout)
+
+    got = report("--home-country", "NO", "--format", "json", har_scan, http_scan)
+    assert got.returncode == 0, got.stderr
+    data = json.loads(got.stdout)
+    assert data["inputs"]["malformed_lines"] == 0
+    rows = {(r["device"], r["host"], r["identifier"]): r for r in data["leaks"]}
+    har_rows = {key for key in rows if key[0] == "lab-phone-01"}
+    assert har_rows == {("lab-phone-01", "127.0.0.1", kind) for kind, _ in EXPECTED.values() if kind != "imei"} | {
+        ("lab-phone-01", "127.0.0.1", "imei"), ("lab-phone-01", "localhost", "imei")}
+    tls = rows[("lab-phone-01", "localhost", "imei")]
+    assert tls["transports"] == ["https"] and tls["ip"] == "127.0.0.1" and tls["actions"] == {"scanned": 1}
+    assert rows[("lab-phone-01", "127.0.0.1", "imei")]["first_seen"] == "2026-12-01T09:00:00.000Z"
+    # The bare capture has no device and no addresses: its file and its URLs' host stand in.
+    bare = {key: row for key, row in rows.items() if key[0] == f"source {capture}"}
+    assert bare and all(host == "127.0.0.1" for _, host, _ in bare)
+    assert all(row["ports"] == [str(http_port)] for row in bare.values())
+    assert ("imei" in {kind for _, _, kind in bare}), bare.keys()
+    devices = {d["device"] for d in data["devices"]}
+    assert devices == {"lab-phone-01", f"source {capture}"}
+
+    # A release gate over two captures: the same one on both sides passes, the HAR adds to the bare one.
+    assert report("--baseline", har_scan, "--", har_scan).returncode == 0
+    got = report("--format", "json", "--baseline", http_scan, "--", har_scan)
+    assert got.returncode == 1, got.stderr
+    assert "localhost" in json.loads(got.stdout)["baseline"]["new_destinations"]
