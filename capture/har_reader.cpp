@@ -440,22 +440,25 @@ HarReadResult read_har(std::string& buffer, std::size_t max_body_bytes,
     error = parse();
   }
   HarWalker walker(max_body_bytes, on_request, on_bad_entry);
-  if (!error) error = walker.walk(document, result);
+  const bool parsed = !error;  // else simdjson's first pass refused the text: no document to ask
+  if (parsed) error = walker.walk(document, result);
   const char* location = nullptr;
-  const bool located = !document.current_location().get(location);
+  const bool located = parsed && !document.current_location().get(location);
   if (cut) {
     text[--usable] = replaced;
     if (!error) error = simdjson::INCOMPLETE_ARRAY_OR_OBJECT;  // never a whole HAR, whatever the walk saw
   }
   if (error) {
     // A failure before the cut is a syntax error (trailing garbage, say), not the cut itself.
-    std::size_t offset = located ? static_cast<std::size_t>(location - text) : whole.size();
+    const std::size_t offset = located ? static_cast<std::size_t>(location - text) : whole.size();
     const bool truncated = cut && offset >= usable;
-    if (truncated) offset = whole.size();
+    const std::size_t at = truncated ? whole.size() : offset;
     const std::string where = walker.where();
     result.error = (truncated ? std::string("truncated: the file ends")
-                        : "not valid JSON (" + std::string(simdjson::error_message(error)) + ")") +
-                   " at byte " + std::to_string(offset + start) + ", line " + std::to_string(line_of(whole, offset)) +
+                              : "not valid JSON (" + std::string(simdjson::error_message(error)) + ")") +
+                   (truncated || located ? " at byte " + std::to_string(at + start) + ", line " +
+                                               std::to_string(line_of(whole, at))
+                                         : "") +
                    (where.empty() ? "" : ", inside " + where);
     result.is_har = true;  // a broken file is reported, not scanned as raw bytes
   }
