@@ -2,7 +2,9 @@
 exchanges: curl sends leaking requests to a recording origin on 127.0.0.1 (plain and TLS), and
 each entry is built from what the origin really received (query, header, cookie, JSON text,
 base64 of a gzip body, form params). Also: BOM and whitespace, a cut file, a syntax error, JSON
-that is no HAR, bad entries, and `leakguard report` over scan output.
+that is no HAR, bad entries, and `leakguard report` over scan output. And a HAR recorded by a real
+browser: Debian's chromium driven by playwright-core (tests/integration/browser, installed pinned by
+scripts/install-deps.sh) loads a page whose script leaks, and the HAR it writes is scanned.
 
 Run: /usr/bin/python3 -m pytest tests/integration/test_scan_har.py (binary: build/leakguard, or $LEAKGUARD_BIN).
 """
@@ -10,6 +12,8 @@ Run: /usr/bin/python3 -m pytest tests/integration/test_scan_har.py (binary: buil
 import base64
 import gzip
 import json
+import pathlib
+import shutil
 import subprocess
 import urllib.parse
 
@@ -276,3 +280,65 @@ def test_report_over_scan_output_of_a_har_and_a_bare_capture(recorded_har, tmp_p
     got = report("--format", "json", "--baseline", http_scan, "--", har_scan)
     assert got.returncode == 1, got.stderr
     assert "localhost" in json.loads(got.stdout)["baseline"]["new_destinations"]
+
+
+BROWSER_DIR = pathlib.Path(__file__).parent / "browser"
+PAGE = f"""<!doctype html><title>leaking</title><script>
+document.cookie = "imsi={IMSI}; path=/";
+(async () => {{
+  try {{
+    await fetch("/api/reg?imei={IMEI}&v=1");
+    await fetch("/api/json", {{method: "POST", headers: {{"Content-Type": "application/json",
+                                                          "X-Device-Serial": "{SERIAL}"}},
+                               body: JSON.stringify({{androidId: "{ANDROID_ID}"}})}});
+    await fetch("/api/form", {{method: "POST", body: new URLSearchParams({{email: "{EMAIL}"}})}});
+    document.title = "done";
+  }} catch (e) {{ document.title = "error " + e; }}
+}})();
+</script>"""
+
+
+class PageOrigin(RecordingOrigin):
+    """The recording origin, with the leaking page at /page."""
+
+    def respond(self, handler, start, headers, body, reader):
+        if start.split(" ")[1] == "/page":
+            page = PAGE.encode()
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(page)
+                                + page)
+            handler.wfile.flush()
+            return True
+        return super().respond(handler, start, headers, body, reader)
+
+
+def test_a_har_recorded_by_chromium(tmp_path):
+    node = shutil.which("node")
+    if not node or not pathlib.Path("/usr/bin/chromium").exists():
+        pytest.skip("node or /usr/bin/chromium is absent: install them (scripts/install-deps.sh)")
+    if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
+        pytest.skip("playwright-core is not installed in tests/integration/browser (scripts/install-deps.sh)")
+    origin = PageOrigin()
+    har = tmp_path / "chromium.har"
+    try:
+        recorded = subprocess.run([node, str(BROWSER_DIR / "record_har.js"), f"http://127.0.0.1:{origin.port}/page",
+                                   str(har)], capture_output=True, text=True, timeout=120)
+        assert recorded.returncode == 0, recorded.stderr
+        sent = {start.split(" ")[1].split("?")[0] for start, _, _ in origin.requests}
+    finally:
+        origin.close()
+    assert {"/page", "/api/reg", "/api/json", "/api/form"} <= sent  # the browser really sent them
+    assert json.loads(har.read_text())["log"]["creator"]["name"] == "Playwright"
+
+    result, events = scan("-c", PROFILE, har)
+    assert result.returncode == 1, result.stderr.decode()
+    assert result.stderr == b""
+    found = {(urllib.parse.urlsplit(e["url"]).path, e["identifier"], e["where"].split(":")[0]) for e in events
+             if e["type"] == "finding"}
+    assert {("/api/reg", "imei", "query"), ("/api/reg", "imsi", "cookie"), ("/api/json", "serial", "header"),
+            ("/api/json", "android_id", "body.json"), ("/api/form", "email", "body.form")} <= found, found
+    for event in events:
+        assert event["dst"]["ip"] == "127.0.0.1" and event["dst"]["port"] == origin.port
+        assert event["transport"] == "http" and event["ts"].endswith("Z")
+    output = json.dumps(events).lower()
+    for value in RAW_VALUES:
+        assert value.lower() not in output
