@@ -163,7 +163,11 @@ int scan_command(Arguments args) {
         }
         std::string problem;
         scan_client_stream(*inspector, bytes, context, output, nullptr, &problem);
-        if (!problem.empty()) std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), problem.c_str());
+        if (!problem.empty()) {
+          // A cut or malformed HTTP capture: what was read is reported, and the exit status says so.
+          std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), problem.c_str());
+          failed = true;
+        }
         break;
       }
     }
