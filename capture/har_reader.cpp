@@ -177,7 +177,7 @@ std::optional<std::string> build_request(EntryFields& entry, std::size_t max_bod
   HttpRequest& request = out.request;
   request.head.method = std::move(*entry.method);
   request.head.target = rest.starts_with('/') ? std::string(rest) : "/" + std::string(rest);
-  const std::string_view version = entry.http_version.value_or("HTTP/1.1");
+  const std::string_view version = entry.http_version ? std::string_view(*entry.http_version) : "HTTP/1.1";
   request.head.version_major = version.find('3') != std::string_view::npos   ? 3
                                : version.find('2') != std::string_view::npos ? 2
                                                                              : 1;
