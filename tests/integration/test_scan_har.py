@@ -180,6 +180,15 @@ def test_every_leak_of_a_real_exchange_is_found(recorded_har):
     assert_every_leak_found(events, http_port, tls_port, path)
 
 
+def test_a_har_on_standard_input(recorded_har):
+    path, http_port, tls_port = recorded_har
+    result = subprocess.run([str(BINARY), "scan", "-c", str(PROFILE), "-"], input=path.read_bytes(),
+                            capture_output=True, timeout=120)
+    events = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert result.returncode == 1, result.stderr.decode()
+    assert_every_leak_found(events, http_port, tls_port, "-")
+
+
 def test_bom_and_whitespace_read_as_the_same_har(recorded_har, tmp_path):
     path, http_port, tls_port = recorded_har
     padded = tmp_path / "fiddler.har"
