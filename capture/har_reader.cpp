@@ -431,8 +431,9 @@ HarReadResult read_har(std::string& buffer, std::size_t max_body_bytes,
   // simdjson refuses an object whose last byte is not '}' before reading any of it. A file cut
   // part-way gets one, so the entries before the cut are walked and scanned; the walk then fails
   // inside the entry that was cut, and that is the error reported.
+  const auto first = whole.find_first_not_of(" \t\r\n");
   const auto last = whole.substr(0, usable).find_last_not_of(" \t\r\n");
-  const bool object = whole.find_first_not_of(" \t\r\n") < whole.size() && whole[whole.find_first_not_of(" \t\r\n")] == '{';
+  const bool object = first != std::string_view::npos && whole[first] == '{';
   const bool cut = usable < whole.size() || (object && (last == std::string_view::npos || whole[last] != '}'));
   const char replaced = text[usable];
   if (cut) {
