@@ -26,6 +26,16 @@ packages=(
   debhelper lintian help2man bash-completion crossbuild-essential-arm64 qemu-user file binutils
 )
 
+# The browser-recorded HAR test (tests/integration/test_scan_har.py): playwright-core, pinned by
+# tests/integration/browser/package-lock.json, drives Debian's chromium (no browser download). It
+# needs the machine's node and npm; without them that one test skips.
+browser_dir="$(dirname "$0")/../tests/integration/browser"
+if command -v npm > /dev/null && [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
+  echo "install-deps: npm ci in tests/integration/browser (playwright-core)"
+  npm ci --prefix "$browser_dir" --no-audit --no-fund > /dev/null ||
+    echo "install-deps: npm ci failed (no registry?); the browser-recorded HAR test will skip" >&2
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
