@@ -18,9 +18,10 @@ packages=(
   python3-h2 python3-hyperframe python3-hpack python3-grpcio python3-protobuf nghttp2-client
   # benchmarks
   libbenchmark-dev wrk nginx-light
-  # (nginx-light has the http2 module, which bench/h2_bench.sh and the h2 tests use; mitmproxy, the
-  # peer in bench/h2_bench.sh, is left out: on Debian 12 it upgrades libbrotli-dev/libbrotli1, a
-  # build dependency, so the bench measures it only where it is installed already)
+  # (nginx-light has the http2 module, which bench/h2_bench.sh and the h2 tests use; mitmproxy is
+  # the peer proxy in bench/h2_bench.sh. It pulls the security update of libbrotli1/libbrotli-dev,
+  # the same 1.0.9 that leakguard builds against.)
+  mitmproxy
   # Debian packages (scripts/package.sh) and the arm64 cross build under qemu-user (scripts/build.sh
   # arm64; its libraries are unpacked into a sysroot by scripts/arm64-sysroot.sh, not installed)
   debhelper lintian help2man bash-completion crossbuild-essential-arm64 qemu-user file binutils
