@@ -118,6 +118,12 @@ void ClientStreamScanner::report_requests(std::int64_t time_ms) {
   context.transport = "http";
   context.header_memo = &memo_;
   for (std::size_t i = 0; i < requests_.size(); ++i) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (origin_ && split_authority(requests_[i].head.host(), 80, host, port)) {
+      origin_->dst_host = std::move(host);  // as the proxy names an HTTP destination
+      origin_->dst_host_source = "http";
+    }
     inspector_.inspect_request(requests_[i], context, result_);
     // The first request completed here began at request_ms_; any later one began in this packet.
     report(result_, "http", &requests_[i].head, i == 0 ? request_ms_ : time_ms);
