@@ -9,6 +9,7 @@ Run: /usr/bin/python3 -m pytest tests/integration/test_scan_pcap.py (binary: bui
 
 import json
 import os
+import pty
 import re
 import shutil
 import signal
@@ -22,7 +23,7 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from conftest import BINARY
+from conftest import BINARY, REPO
 from servers import RecordingOrigin
 
 IMEI = "353209091234567"
@@ -422,7 +423,31 @@ def test_truncated_file_keeps_earlier_findings_and_exits_2(tmp_path):
     assert "truncated" in message
 
 
-def test_not_a_terminal_gets_no_progress(tmp_path):
-    path, _ = capture_lockstep(tmp_path, post_chunks("p.example", SPLIT_BODY))
-    result, _ = scan(path)
-    assert " MB (" not in result.stderr.decode()
+def test_progress_on_a_terminal_only(tmp_path):
+    # A capture over the 8 MiB threshold: the benchmark's generator, small.
+    big = tmp_path / "big.pcap"
+    subprocess.run(["/usr/bin/python3", str(REPO / "bench" / "pcap_gen.py"), "--mb", "12", "-o", str(big)],
+                   check=True, capture_output=True, timeout=120)
+    result, _ = scan(big)
+    assert result.returncode == 1 and " MB (" not in result.stderr.decode()
+
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen([str(BINARY), "scan", str(big)], stdout=subprocess.DEVNULL, stderr=terminal)
+        os.close(terminal)
+        seen = b""
+        while True:  # until the scanner exits and the terminal reports end of file (EIO)
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert process.wait(timeout=120) == 1
+    finally:
+        os.close(controller)
+    text = seen.decode()
+    total = big.stat().st_size / 1048576
+    assert re.search(r"leakguard scan: .*big\.pcap: \d+\.\d of " + f"{total:.1f}" + r" MB \(\d+%\)", text), text
+    assert "packets" in text.splitlines()[-1]  # the summary follows, the progress line cleared
