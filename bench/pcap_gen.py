@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a pcap of synthetic but well-formed TCP traffic for bench/pcap_bench.sh: Ethernet, IPv4,
 full handshakes and FINs, MSS-sized segments, both directions, `--concurrent` flows interleaved
-(so the open-flow count stays the same whatever the file size). The mix, by flow: 50 % HTTP/1.1
+(so the open-flow count stays the same whatever the file size, above ~100 MB). The mix, by flow: 50 % HTTP/1.1
 (1-3 requests: GETs with query strings, form and JSON POSTs, 1 in 10 with an IMEI; responses of
 5-60 KB), 30 % TLS (a ClientHello with SNI, then encrypted-looking records both ways), 20 % raw TCP
 (text and binary, 1 in 10 with an IMEI). Fixed seed: the same file every time.
@@ -123,6 +123,8 @@ def main():
     args = parser.parse_args()
     generator = Generator(17)
     limit = args.mb << 20
+    # Small files get fewer flows at once, or the flows begun would make them much larger than asked.
+    concurrent = min(args.concurrent, limit // 200_000 + 1)
     written = 24
     seconds, micros = 1_765_000_000, 0
     next_flow = 0
@@ -133,8 +135,8 @@ def main():
         while written < limit or active:
             # The flows still open will add about their average size each: stop starting new ones
             # early enough that the file ends near the size asked for.
-            tail = len(active) * written / max(finished, 1) if finished > args.concurrent else 0
-            while written + tail < limit and len(active) < args.concurrent:
+            tail = len(active) * (written / finished if finished >= 20 else 60_000)
+            while written + tail < limit and len(active) < concurrent:
                 active.append(packets_of(next_flow, generator))
                 next_flow += 1
             index = generator.rng.randrange(len(active))

@@ -163,14 +163,19 @@ class LockstepServer:
         self.sock.close()
 
 
-def capture_lockstep(tmp_path, chunks, host="127.0.0.1", name="lockstep.pcap", **tcpdump):
-    server = LockstepServer(host)
+def capture_during(path, server, client, **tcpdump):
+    """The capture of `client()` talking to `server` (closed after)."""
     try:
-        dump = Tcpdump(tmp_path / name, [server.port], **tcpdump)
-        server.send(chunks)
-        return dump.stop(), server.port
+        dump = Tcpdump(path, [server.port], **tcpdump)
+        client()
+        return dump.stop()
     finally:
         server.close()
+
+
+def capture_lockstep(tmp_path, chunks, host="127.0.0.1", name="lockstep.pcap", **tcpdump):
+    server = LockstepServer(host)
+    return capture_during(tmp_path / name, server, lambda: server.send(chunks), **tcpdump), server.port
 
 
 # ---- scanning ----------------------------------------------------------------------------------
@@ -214,13 +219,9 @@ SPLIT_BODY = [b"user=kari&imei=3532", b"0909123", b"4567&v=1"]  # the IMEI spans
 
 def test_curl_request_through_a_real_origin_is_found_with_flow_fields(tmp_path):
     origin = RecordingOrigin()
-    try:
-        dump = Tcpdump(tmp_path / "curl.pcap", [origin.port])
-        subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{origin.port}/activate?imei={IMEI}"],
-                       check=True, timeout=20)
-        path = dump.stop()
-    finally:
-        origin.close()
+    url = f"http://127.0.0.1:{origin.port}/activate?imei={IMEI}"
+    path = capture_during(tmp_path / "curl.pcap", origin,
+                          lambda: subprocess.run(["curl", "-s", "-o", "/dev/null", url], check=True, timeout=20))
     result, events = scan("-c", profile(tmp_path), path)
     assert result.returncode == 1, result.stderr.decode()
     [finding] = findings(events)
@@ -259,14 +260,9 @@ def test_raw_tcp_and_heuristics_without_a_profile(tmp_path):
 
 def test_tls_client_hello_sni_is_inspected_and_names_the_host(tmp_path):
     server = LockstepServer(once=True)
-    try:
-        dump = Tcpdump(tmp_path / "tls.pcap", [server.port])
-        sni = f"{IMEI}.reg.example.cn"
-        subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}", "-servername", sni],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
-        path = dump.stop()
-    finally:
-        server.close()
+    command = ["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}", "-servername", f"{IMEI}.reg.example.cn"]
+    path = capture_during(tmp_path / "tls.pcap", server,
+                          lambda: subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=20))
     result, events = scan("-c", profile(tmp_path), path)
     assert result.returncode == 1, result.stderr.decode()
     [finding] = findings(events)
