@@ -66,6 +66,12 @@ void TcpFlowTable::packet(const DecodedPacket& packet, std::int64_t time_ms) {
   const bool fin = packet.tcp_flags & tcp_flag::fin, rst = packet.tcp_flags & tcp_flag::rst;
   auto it = flows_.find(key);
   Flow* flow = nullptr;
+  if (it != flows_.end() && syn && !ack && src == it->second->client &&
+      (it->second->to_server->stats().delivered > 0 || it->second->client_fin || it->second->server_fin)) {
+    // A new connection on the same addresses and ports (the old one's end was not captured).
+    close(it, time_ms);
+    it = flows_.end();
+  }
   if (it != flows_.end()) {
     flow = it->second.get();
     recent_.splice(recent_.begin(), recent_, flow->recent);

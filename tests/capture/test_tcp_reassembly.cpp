@@ -247,3 +247,18 @@ TEST_CASE("a lone ACK or RST opens no flow; RST ends one; a full table ends its 
   table.close_all(0);
   CHECK(table.open_flows() == 0);
 }
+
+TEST_CASE("a SYN on the addresses of a flow that carried data starts a new flow") {
+  Handler handler;
+  TcpFlowTable table(handler, {});
+  table.packet(tcp(2, 40000, 9, 80, syn, 100, 0), 0);
+  table.packet(tcp(2, 40000, 9, 80, ack, 101, 1, "old"), 0);
+  table.packet(tcp(2, 40000, 9, 80, syn, 100, 0), 0);  // a retransmitted SYN would carry no news...
+  CHECK(handler.opened.size() == 2);                    // ...but this flow had data: a new one
+  CHECK(handler.sinks[0].closed);
+  table.packet(tcp(2, 40000, 9, 80, ack, 101, 1, "new"), 0);
+  CHECK(handler.sinks[1].text == "new");
+  table.packet(tcp(2, 40001, 9, 80, syn, 7, 0), 0);
+  table.packet(tcp(2, 40001, 9, 80, syn, 7, 0), 0);  // retransmitted before any data: the same flow
+  CHECK(handler.opened.size() == 3);
+}
