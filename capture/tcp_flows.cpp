@@ -40,17 +40,15 @@ bool sender_is_client(const DecodedPacket& packet) {
 }  // namespace
 
 std::size_t TcpFlowTable::KeyHash::operator()(const Key& key) const {
-  // FNV-1a over both endpoints.
-  std::uint64_t hash = 1469598103934665603ull;
-  auto mix = [&hash](const void* data, std::size_t size) {
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    for (std::size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
-  };
-  for (const FlowEndpoint* end : {&key.low, &key.high}) {
-    mix(end->address.bytes.data(), end->address.v6 ? 16 : 4);
-    mix(&end->port, sizeof end->port);
-  }
-  return static_cast<std::size_t>(hash);
+  // Both endpoints' address words and the ports, mixed by multiplication (once per packet: FNV over
+  // the bytes showed in profiles).
+  std::uint64_t words[5];
+  std::memcpy(words, key.low.address.bytes.data(), 16);
+  std::memcpy(&words[2], key.high.address.bytes.data(), 16);
+  words[4] = std::uint64_t{key.low.port} << 16 | key.high.port;
+  std::uint64_t hash = 0x9e3779b97f4a7c15ull;
+  for (const std::uint64_t word : words) hash = (hash ^ word) * 0xff51afd7ed558ccdull;
+  return static_cast<std::size_t>(hash ^ hash >> 32);
 }
 
 TcpFlowTable::TcpFlowTable(TcpFlowHandler& handler, TcpFlowLimits limits) : handler_(handler), limits_(limits) {
@@ -74,7 +72,7 @@ void TcpFlowTable::packet(const DecodedPacket& packet, std::int64_t time_ms) {
   }
   if (it != flows_.end()) {
     flow = it->second.get();
-    recent_.splice(recent_.begin(), recent_, flow->recent);
+    if (flow->recent != recent_.begin()) recent_.splice(recent_.begin(), recent_, flow->recent);
   } else {
     // Only a SYN or data starts a flow: a lone ACK, FIN or RST is the tail of one already ended
     // (or begun before the capture with nothing left to read).
