@@ -27,7 +27,7 @@ class PcapReader {
   enum class Status { frame, end, error };
 
   // `file` stays the caller's (it is not closed). `already_read` holds the bytes read from it so
-  // far; a regular file is read again from its start instead. Null and `error` set on failure.
+  // far; a regular file is mapped and read from its start instead. Null and `error` set on failure.
   static std::unique_ptr<PcapReader> open(std::FILE* file, std::string_view already_read, std::string& error);
   ~PcapReader();
   PcapReader(const PcapReader&) = delete;
@@ -39,7 +39,7 @@ class PcapReader {
   std::uint64_t offset() const;  // bytes of the file read so far
   const std::string& error() const { return error_; }
 
-  struct Source;  // where libpcap's reads come from (a duplicate of the file, or a replay cookie)
+  struct Source;  // where libpcap's reads come from (the mapped file, or a replay of a pipe)
 
  private:
   PcapReader() = default;
