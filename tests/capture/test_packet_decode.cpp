@@ -82,7 +82,8 @@ TEST_CASE("Linux cooked v1 and v2 carry the sender's MAC when it is Ethernet") {
 TEST_CASE("IPv6 past hop-by-hop and destination options; a real fragment is counted, not parsed") {
   const Bytes hop{60, 0, 0, 0, 0, 0, 0, 0};   // next: destination options, 8 bytes
   const Bytes dest{6, 0, 0, 0, 0, 0, 0, 0};   // next: TCP
-  const DecodedPacket p = decode_packet(LinkType::raw_ip, ipv6(hop + dest + tcp_segment(5000, 443, "hi"), 0));
+  const Bytes frame = ipv6(hop + dest + tcp_segment(5000, 443, "hi"), 0);  // the payload points into it
+  const DecodedPacket p = decode_packet(LinkType::raw_ip, frame);
   REQUIRE(p.kind == DecodedPacket::Kind::tcp);
   CHECK(p.src.to_string() == "::1");
   CHECK(p.dst.to_string() == "2000::2");
@@ -98,7 +99,8 @@ TEST_CASE("IPv6 past hop-by-hop and destination options; a real fragment is coun
 
 TEST_CASE("BSD loopback in either byte order, UDP, and what is skipped") {
   const Bytes ip = ipv4(Bytes{0xd4, 0x31, 0, 53, 0, 11, 0, 0, 'q', 'r', 'y'}, 17);
-  const DecodedPacket little = decode_packet(LinkType::bsd_null, Bytes{2, 0, 0, 0} + ip);
+  const Bytes frame = Bytes{2, 0, 0, 0} + ip;
+  const DecodedPacket little = decode_packet(LinkType::bsd_null, frame);
   REQUIRE(little.kind == DecodedPacket::Kind::udp);
   CHECK(little.dst_port == 53);
   CHECK(little.payload == "qry");
