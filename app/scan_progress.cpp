@@ -13,9 +13,9 @@ ScanProgress::~ScanProgress() {
   if (drawn_) std::fputs("\r\033[K", stderr);  // the findings on stdout may share the terminal
 }
 
-void ScanProgress::redraw(std::uint64_t done_bytes, bool force) {
+void ScanProgress::redraw(std::uint64_t done_bytes) {
   const auto now = std::chrono::steady_clock::now();
-  if (!force && now - last_ < std::chrono::milliseconds(250)) return;
+  if (now - last_ < std::chrono::milliseconds(250)) return;
   last_ = now;
   constexpr double mb = 1024.0 * 1024.0;
   std::fprintf(stderr, "\r\033[Kleakguard scan: %s: %.1f of %.1f MB (%.0f%%)", label_.c_str(), done_bytes / mb,

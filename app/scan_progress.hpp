@@ -19,12 +19,12 @@ class ScanProgress {
 
   // Cheap to call per record: it redraws at most a few times a second.
   void update(std::uint64_t done_bytes) {
-    if (active_ && ++calls_ % 256 == 0) redraw(done_bytes, false);
+    if (active_ && ++calls_ % 256 == 0) redraw(done_bytes);
   }
   bool active() const { return active_; }
 
  private:
-  void redraw(std::uint64_t done_bytes, bool force);
+  void redraw(std::uint64_t done_bytes);
 
   std::string label_;
   std::uint64_t total_ = 0;
