@@ -1,5 +1,6 @@
 #include "app/scan_stream.hpp"
 
+#include <algorithm>
 #include <span>
 
 #include "events/event_log.hpp"
@@ -10,21 +11,32 @@ namespace leakguard {
 namespace {
 
 constexpr std::size_t raw_chunk = 64 * 1024;
+// The longest unfinished line kept between segments while looking for a request line after a gap.
+constexpr std::size_t max_resync_line = 8 * 1024;
 
-// Where a request line begins a line of `bytes` (at 0 or after a LF): a method the proxy knows,
-// a space and, on the same line, " HTTP/1.". A line cut by the end of `bytes` is not taken: after
-// a gap, missing one request is better than parsing a body line that happens to start with "GET".
-std::size_t find_request_line(std::string_view bytes) {
+// Whether a request line starts at `pos`: a method the proxy knows, a space and, on the same
+// line, " HTTP/1.". A line cut by the end of `bytes` is not taken yet (the caller searches it again
+// with the next segment): after a gap, a body line that happens to start with "GET" is no request.
+bool request_line_at(std::string_view bytes, std::size_t pos) {
+  const std::string_view rest = bytes.substr(pos);
+  const std::size_t space = rest.substr(0, 9).find(' ');
+  const std::size_t eol = rest.find('\n');
+  return space != std::string_view::npos && looks_like_http_request(rest.substr(0, space + 1)) &&
+         eol != std::string_view::npos && rest.substr(0, eol).find(" HTTP/1.") != std::string_view::npos;
+}
+
+// The first request line in `bytes` that starts a line (at 0 or after a LF) or starts the newest
+// segment (at `segment_start`: a request follows the previous body with no LF between), or npos.
+std::size_t find_request_line(std::string_view bytes, std::size_t segment_start) {
   std::size_t pos = 0;
   while (pos < bytes.size()) {
-    const std::string_view rest = bytes.substr(pos);
-    const std::size_t space = rest.substr(0, 9).find(' ');
-    const std::size_t eol = rest.find('\n');
-    if (space != std::string_view::npos && looks_like_http_request(rest.substr(0, space + 1)) &&
-        eol != std::string_view::npos && rest.substr(0, eol).find(" HTTP/1.") != std::string_view::npos)
-      return pos;
-    if (eol == std::string_view::npos) break;
-    pos += eol + 1;
+    const std::size_t lf = bytes.find('\n', pos);
+    if (request_line_at(bytes, pos)) return pos;
+    if (segment_start > pos && (lf == std::string_view::npos || segment_start <= lf) &&
+        segment_start < bytes.size() && request_line_at(bytes, segment_start))
+      return segment_start;
+    if (lf == std::string_view::npos) break;
+    pos = lf + 1;
   }
   return std::string_view::npos;
 }
@@ -73,17 +85,29 @@ void ClientStreamScanner::feed(std::string_view bytes, std::int64_t time_ms) {
       feed_http(bytes, time_ms);
       break;
     case Mode::resync: {
-      const std::size_t line = find_request_line(bytes);
+      // The unfinished last line of the previous segment is searched again with this one, so a
+      // request line split over two segments is found.
+      const std::string joined = resync_tail_.empty() ? std::string() : resync_tail_ + std::string(bytes);
+      const std::string_view search = resync_tail_.empty() ? bytes : std::string_view(joined);
+      const std::size_t tail = resync_tail_.size();
+      const std::size_t line = find_request_line(search, tail);
       if (line == std::string_view::npos) {
         feed_raw(bytes);  // the rest of a request cut by the gap: still worth a raw look
+        // Kept: from the later of the last line start and this segment's start (either may begin a
+        // request line that the next segment completes).
+        const std::size_t last_lf = search.rfind('\n');
+        const std::size_t keep = std::max(last_lf == std::string_view::npos ? 0 : last_lf + 1, tail);
+        const std::string_view unfinished = search.substr(std::min(keep, search.size()));
+        resync_tail_ = unfinished.size() <= max_resync_line ? std::string(unfinished) : std::string();
         break;
       }
-      feed_raw(bytes.substr(0, line));
+      if (line > tail) feed_raw(bytes.substr(0, line - tail));  // the tail had its raw look already
+      resync_tail_.clear();
       finish_raw();
       mode_ = Mode::http;
       http_ = std::make_unique<CapturedRequestParser>(inspector_.config().limits.max_inspect_bytes);
       request_ms_ = -1;
-      feed_http(bytes.substr(line), time_ms);
+      feed_http(search.substr(line), time_ms);
       break;
     }
     case Mode::tls_hello:
@@ -213,6 +237,8 @@ void ClientStreamScanner::gap(std::uint64_t missing, std::int64_t time_ms) {
       finish_raw();
       break;
     case Mode::resync:
+      resync_tail_.clear();  // a line cut by a gap is no line
+      [[fallthrough]];
     case Mode::raw:
       // A fresh scanner after the gap, so that bytes on either side are never joined into one match.
       finish_raw();

@@ -67,6 +67,7 @@ class ClientStreamScanner {
   HeaderMemo memo_;  // one stream is one connection's requests, as the proxy sees them
   std::optional<RawStreamScanner> raw_;
   std::string hello_;  // the ClientHello gathered so far
+  std::string resync_tail_;  // after a gap: the last, unfinished line (at most 8 KiB)
   std::vector<HttpRequest> requests_;
   InspectionResult result_;
   std::int64_t first_ms_ = -1;    // capture time of the stream's first bytes

@@ -385,9 +385,10 @@ def test_reordered_and_retransmitted_segments_change_nothing(tmp_path):
 
 
 def test_lost_segment_is_a_gap_with_its_size_and_parsing_resumes_at_the_next_request(tmp_path):
-    second = f"GET /ping?imei={IMEI} HTTP/1.1\r\nHost: gap.example\r\n\r\n".encode()
+    # The next request's line is itself split over two segments.
+    second = [b"GET /ping?imei=", f"{IMEI} HTTP/1.1\r\nHost: gap.example\r\n\r\n".encode()]
     body = [b"a=" + b"x" * 300, b"b=" + b"y" * 500, b"c=" + b"z" * 100]
-    path, port = capture_lockstep(tmp_path, post_chunks("gap.example", body) + [second])
+    path, port = capture_lockstep(tmp_path, post_chunks("gap.example", body) + second)
     link, packets = read_pcap(path)
     data = client_data(link, packets, port)
     lost = packets[data[2]]  # the second body part, 502 bytes
