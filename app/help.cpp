@@ -45,17 +45,20 @@ constexpr CommandHelp helps[] = {
      "  0 stopped by a signal, 1 a CA or listening error, 2 a usage or configuration error.\n"},
     {"scan", "inspect captured bytes offline with leakguard's detectors",
      "Usage: leakguard scan [-c FILE] [--device NAME] FILE...\n"
-     "Run the proxy's detectors over captured client-to-server bytes (an HTTP/1.x request or a raw\n"
-     "stream per file; '-' reads standard input) and write the findings as JSON Lines. The format is\n"
-     "told from the content: a HAR file has every request entry inspected. A bad or cut file is named\n"
-     "with what and where on standard error, after the findings before it.\n"
+     "Run the proxy's detectors over captured client-to-server bytes and write the findings as JSON\n"
+     "Lines. The format is told from the content: a pcap or pcapng packet capture (TCP flows\n"
+     "reassembled, each client stream inspected as HTTP/1.x, TLS ClientHello or raw bytes, clients\n"
+     "matched to device profiles by address or MAC), a HAR file (every request entry inspected), or\n"
+     "one connection's HTTP/1.x requests or raw bytes per file. '-' reads standard input. A bad or\n"
+     "cut file is named with what and where on standard error, after the findings before it.\n"
      "\n"
      "Options:\n"
      "  -c, --config FILE  the configuration whose device profiles and detector options apply\n"
-     "  --device NAME      inspect as this device profile\n"
+     "  --device NAME      inspect as this device profile (in a capture: clients matching none)\n"
      "\n"
      "Exit status:\n"
-     "  0 nothing found, 1 findings, 2 an error.\n"},
+     "  0 nothing found, 1 findings or anomalies (a capture_gap among them), 2 an error (a broken\n"
+     "  or truncated file: the findings before the error are written).\n"},
     {"check-config", "validate a leakguard configuration file",
      "Usage: leakguard check-config FILE\n"
      "Load FILE exactly as run would (every key, the detectors' options, the GeoIP database) and print\n"

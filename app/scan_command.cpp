@@ -1,6 +1,7 @@
 // leakguard scan [-c FILE] [--device NAME] FILE...: offline inspection of captured client-to-server
 // bytes with the proxy's own Inspector (design.md, "Command line"). Each file's format is told from
-// its content (capture/capture_format.hpp): HAR files are read entry by entry (app/scan_har.hpp),
+// its content (capture/capture_format.hpp): pcap and pcapng are read packet by packet and their TCP
+// flows reassembled (app/scan_capture.hpp); HAR files are read entry by entry (app/scan_har.hpp);
 // HTTP/1.x captures are split into requests; anything
 // else, and whatever follows the last request, is scanned as a raw stream (app/scan_stream.hpp).
 // Output is JSON Lines on stdout; exit 0 clean, 1 findings (or anomalies), 2 error.
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "app/commands.hpp"
+#include "app/scan_capture.hpp"
 #include "app/scan_har.hpp"
 #include "app/scan_output.hpp"
 #include "app/scan_stream.hpp"
@@ -116,11 +118,14 @@ int scan_command(Arguments args) {
     }
   } else if (config.devices.size() == 1) {
     device = &config.devices.front();
-  } else if (config.devices.size() > 1) {
-    std::fprintf(stderr, "leakguard scan: %s has %zu device profiles; choose one with --device NAME\n",
-                 config.source.c_str(), config.devices.size());
-    return 2;
   }
+  // A packet capture matches each client to its profile by address; other files need one profile.
+  const bool device_ambiguous = !device && config.devices.size() > 1;
+  // Its clients that match no profile get the one named by --device, or the only profile when that
+  // profile names no address to match (it then stands for whatever was captured).
+  const DeviceProfile* capture_fallback = device_name || (device && !device->match.network && !device->match.mac)
+                                              ? device
+                                              : nullptr;
 
   LearnedValues learned;
   InspectionContext context;
@@ -140,6 +145,12 @@ int scan_command(Arguments args) {
     // The content says what the file is, not its name.
     const CaptureFormat format = sniff_capture_format(bytes);
     ScanOutput output(path);
+    if (device_ambiguous && format != CaptureFormat::pcap && format != CaptureFormat::pcapng) {
+      std::fprintf(stderr, "leakguard scan: %s: %s has %zu device profiles; choose one with --device NAME\n",
+                   path.c_str(), config.source.c_str(), config.devices.size());
+      failed = true;
+      continue;
+    }
     switch (format) {
       case CaptureFormat::har: {
         // simdjson's padding fits behind the file's bytes, so the parser reads them in place.
@@ -154,6 +165,12 @@ int scan_command(Arguments args) {
       }
       case CaptureFormat::pcap:
       case CaptureFormat::pcapng:
+        // Packets are read one at a time: memory follows the open flows, not the file size.
+        if (!scan_capture(*inspector, input.file, bytes, path, capture_fallback, output, error)) {
+          std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), error.c_str());
+          failed = true;
+        }
+        break;
       case CaptureFormat::http:
       case CaptureFormat::raw: {
         if (!read_bytes(input.file, bytes, 0, error)) {

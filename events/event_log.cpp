@@ -32,7 +32,11 @@ std::string rfc3339_now() {
 
 void append_rfc3339_now(std::string& out) {
   const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  append_rfc3339(out, std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+}
+
+void append_rfc3339(std::string& out, std::int64_t ms) {
+  if (ms < 0) ms = 0;  // before 1970: a capture with a broken clock, shown as the epoch
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   // The date and time down to the second change once a second: format them then, per thread.
   thread_local std::time_t cached_second = -1;

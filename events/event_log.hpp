@@ -25,6 +25,8 @@ using Json = nlohmann::json;
 std::string rfc3339_now();
 // The same, appended to `out` (no string of its own: once per event line on the proxy's hot path).
 void append_rfc3339_now(std::string& out);
+// The same for a given time in milliseconds since the epoch (a packet capture's timestamps).
+void append_rfc3339(std::string& out, std::int64_t unix_ms);
 
 class EventLog {
  public:

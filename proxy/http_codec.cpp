@@ -335,66 +335,82 @@ std::string serialize_request_head(const HttpRequestHead& head, const UpstreamRe
   return out;
 }
 
+CapturedRequestParser::CapturedRequestParser(std::size_t max_body_bytes)
+    : parser_(std::make_unique<HttpStreamParser>(HttpStreamParser::Direction::request, 1024 * 1024)),
+      max_body_bytes_(max_body_bytes) {}
+
+std::size_t CapturedRequestParser::feed(std::string_view bytes, std::vector<HttpRequest>& out) {
+  if (stopped_) return 0;
+  std::size_t offset = 0;
+  while (offset < bytes.size()) {
+    const auto step = parser_->parse(bytes.substr(offset));
+    for (auto chunk : step.body_chunks) {
+      const auto room = max_body_bytes_ - std::min(max_body_bytes_, current_.body.size());
+      if (chunk.size() > room) current_.body_truncated = true;
+      current_.body.append(chunk.substr(0, std::min(room, chunk.size())));
+    }
+    offset += step.consumed;
+    switch (step.boundary) {
+      case HttpStreamParser::Boundary::head_complete:
+        current_.head = parser_->head();
+        in_message_ = true;
+        break;
+      case HttpStreamParser::Boundary::message_complete:
+      case HttpStreamParser::Boundary::upgrade:
+        current_.trailers = parser_->trailers();
+        out.push_back(std::move(current_));
+        current_ = {};
+        in_message_ = false;
+        if (step.boundary == HttpStreamParser::Boundary::upgrade) {
+          stopped_ = true;
+          return offset;
+        }
+        break;
+      case HttpStreamParser::Boundary::error:
+        error_ = parser_->error_reason();
+        if (in_message_) out.push_back(std::move(current_));
+        current_ = {};
+        in_message_ = false;
+        stopped_ = true;
+        return offset;
+      case HttpStreamParser::Boundary::need_more:
+        break;
+    }
+    if (step.consumed == 0 && step.boundary == HttpStreamParser::Boundary::need_more) break;
+  }
+  return offset;
+}
+
+void CapturedRequestParser::finish(std::vector<HttpRequest>& out) {
+  if (!in_message_) return;
+  // A request without a body that ends the capture: llhttp paused at its head and reports the end
+  // of the message on the next call, which needs no bytes. One cut inside its body stays open.
+  if (parser_->parse({}).boundary == HttpStreamParser::Boundary::message_complete) {
+    current_.trailers = parser_->trailers();
+    out.push_back(std::move(current_));
+    current_ = {};
+    in_message_ = false;
+    return;
+  }
+  // A capture cut in the middle of a body still deserves inspection of what is there.
+  current_.body_truncated = true;
+  out.push_back(std::move(current_));
+  current_ = {};
+  in_message_ = false;
+  error_ = "capture ends in the middle of a request";
+}
+
 CapturedRequests parse_captured_requests(std::string_view bytes, std::size_t max_body_bytes) {
   CapturedRequests result;
   if (!looks_like_http_request(bytes)) {
     result.remainder = bytes;
     return result;
   }
-  HttpStreamParser parser(HttpStreamParser::Direction::request, 1024 * 1024);
-  HttpRequest current;
-  std::size_t offset = 0;
-  bool in_message = false;
-  while (offset < bytes.size()) {
-    const auto step = parser.parse(bytes.substr(offset));
-    for (auto chunk : step.body_chunks) {
-      const auto room = max_body_bytes - std::min(max_body_bytes, current.body.size());
-      if (chunk.size() > room) current.body_truncated = true;
-      current.body.append(chunk.substr(0, std::min(room, chunk.size())));
-    }
-    offset += step.consumed;
-    switch (step.boundary) {
-      case HttpStreamParser::Boundary::head_complete:
-        current.head = parser.head();
-        in_message = true;
-        break;
-      case HttpStreamParser::Boundary::message_complete:
-      case HttpStreamParser::Boundary::upgrade:
-        current.trailers = parser.trailers();
-        result.requests.push_back(std::move(current));
-        current = {};
-        in_message = false;
-        if (step.boundary == HttpStreamParser::Boundary::upgrade) {
-          result.remainder = bytes.substr(offset);
-          return result;
-        }
-        break;
-      case HttpStreamParser::Boundary::error:
-        result.error = parser.error_reason();
-        if (in_message) result.requests.push_back(std::move(current));
-        result.remainder = bytes.substr(offset);
-        return result;
-      case HttpStreamParser::Boundary::need_more:
-        break;
-    }
-    if (step.consumed == 0 && step.boundary == HttpStreamParser::Boundary::need_more) break;
-  }
-  if (in_message && offset == bytes.size()) {
-    // A request without a body that ends the capture: llhttp paused at its head and reports the
-    // end of the message on the next call, which needs no bytes. One cut inside its body stays open.
-    const auto step = parser.parse({});
-    if (step.boundary == HttpStreamParser::Boundary::message_complete) {
-      current.trailers = parser.trailers();
-      result.requests.push_back(std::move(current));
-      in_message = false;
-    }
-  }
-  if (in_message) {
-    // A capture cut in the middle of a body still deserves inspection of what is there.
-    current.body_truncated = true;
-    result.requests.push_back(std::move(current));
-    result.error = "capture ends in the middle of a request";
-  }
+  CapturedRequestParser parser(max_body_bytes);
+  const std::size_t parsed = parser.feed(bytes, result.requests);
+  result.remainder = bytes.substr(parsed);
+  if (!parser.stopped()) parser.finish(result.requests);
+  result.error = parser.error();
   return result;
 }
 

@@ -26,6 +26,7 @@ struct CapturedRequests {
   std::string_view remainder;
   std::optional<std::string> error;  // why parsing stopped early, when it did
 };
+// The whole stream at once (CapturedRequestParser below, fed once and finished).
 CapturedRequests parse_captured_requests(std::string_view bytes, std::size_t max_body_bytes);
 
 }  // namespace leakguard
@@ -100,6 +101,32 @@ class HttpStreamParser {
   HttpParseError error_ = HttpParseError::none;
   std::string error_reason_;
   friend struct Impl;
+};
+
+// A captured client-to-server stream split into requests as its bytes arrive (a packet capture's
+// reassembled flow): llhttp keeps the parse state, so nothing of the input is held but the body of
+// the request in progress, and that only up to `max_body_bytes`.
+class CapturedRequestParser {
+ public:
+  explicit CapturedRequestParser(std::size_t max_body_bytes);
+  // Parses the next bytes; each request completed by them is appended to `out`. Returns how many
+  // bytes belong to HTTP: fewer than given when parsing stopped (an error, or an upgrade such as
+  // CONNECT), and nothing more is parsed after that; the caller owns the rest.
+  std::size_t feed(std::string_view bytes, std::vector<HttpRequest>& out);
+  // End of the stream (or a gap in it): a request cut short is appended with body_truncated, and
+  // error() says so.
+  void finish(std::vector<HttpRequest>& out);
+  bool stopped() const { return stopped_; }
+  bool in_request() const { return in_message_; }  // a request has begun and is not complete
+  const std::optional<std::string>& error() const { return error_; }
+
+ private:
+  std::unique_ptr<HttpStreamParser> parser_;
+  std::size_t max_body_bytes_;
+  HttpRequest current_;
+  bool in_message_ = false;
+  bool stopped_ = false;
+  std::optional<std::string> error_;
 };
 
 // What changes between the head a client sent and the head that goes upstream. Applied while

@@ -104,18 +104,9 @@ std::optional<ExchangeVerdict> Session::inspect_name(std::string_view name, std:
   // resolvers and middleboxes whatever happens to the rest: an identifier in it (a device id as a
   // subdomain) is a leak like any other, judged before the name is used. It is scanned as raw
   // text, and its findings say where.
-  if (name.empty()) return std::nullopt;
   InspectionResult result;
-  auto scanner = snapshot_->inspector->raw_stream_scanner();
-  const auto context = inspection_context();
-  scanner.feed(name, context, result);
-  scanner.finish(context, result);
+  snapshot_->inspector->inspect_name(name, where, inspection_context(), result);
   if (result.empty()) return std::nullopt;
-  for (auto& finding : result.findings) {
-    finding.where = where;
-    finding.locations.clear();  // offsets into the name: nothing a redaction could use
-  }
-  for (auto& anomaly : result.anomalies) anomaly.where = where;
   auto verdict = decide_exchange(*config_, facts(), result.findings);
   // A name cannot be redacted (the origin's certificate and DNS name it): what is not blocked is logged.
   for (auto& action : verdict.finding_actions)

@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake pkg-config
   libboost-dev libboost-system-dev libssl-dev openssl libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev
-  node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev libprotobuf-dev
+  node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev libprotobuf-dev libpcap-dev
   # protoc: tests/data/protobuf/schema/make_sets.sh writes the descriptor-set fixtures with it
   protobuf-compiler
   # tests
@@ -16,6 +16,9 @@ packages=(
   # HTTP/2 and gRPC tests (issue 14): h2 origins and hand-built frames, a gRPC server and client
   # (generic handlers on raw bytes: no protoc), nghttp and h2load (nghttp2-client)
   python3-h2 python3-hyperframe python3-hpack python3-grpcio python3-protobuf nghttp2-client
+  # packet captures for `scan` (issue 17): tcpdump records them, editcap/mergecap (wireshark-common)
+  # rewrite them as pcapng, tshark is the yardstick of bench/pcap_bench.sh
+  tcpdump wireshark-common tshark
   # benchmarks
   libbenchmark-dev wrk nginx-light
   # (nginx-light has the http2 module, which bench/h2_bench.sh and the h2 tests use; mitmproxy is
