@@ -35,8 +35,8 @@ class CaptureScan;
 class FlowScan final : public TcpFlowSink {
  public:
   FlowScan(const Inspector& inspector, const InspectionContext& context, ScanOutput& output, const ScanOrigin& origin,
-           std::uint64_t& stopped_http)
-      : scanner_(inspector, context, output, &origin), stopped_http_(stopped_http) {}
+           BodyBudget& body_budget, std::uint64_t& stopped_http)
+      : scanner_(inspector, context, output, &origin, &body_budget), stopped_http_(stopped_http) {}
   void on_data(std::string_view bytes, std::int64_t time_ms) override { scanner_.feed(bytes, time_ms); }
   void on_gap(std::uint64_t missing, std::int64_t time_ms) override { scanner_.gap(missing, time_ms); }
   void on_close(const TcpStreamStats&) override {
@@ -72,7 +72,7 @@ class CaptureScan final : public TcpFlowHandler {
   std::unique_ptr<TcpFlowSink> open_flow(const TcpFlowInfo& info) override {
     ScanOrigin origin = origin_of(info.client, info.server, info.client_mac);
     if (info.server.port == dns_port) return std::make_unique<DnsOverTcp>(*this, std::move(origin));
-    return std::make_unique<FlowScan>(inspector_, context_for(origin), output_, origin, stopped_http_);
+    return std::make_unique<FlowScan>(inspector_, context_for(origin), output_, origin, body_budget_, stopped_http_);
   }
 
   void udp(const DecodedPacket& packet, std::int64_t time_ms) {
@@ -96,6 +96,7 @@ class CaptureScan final : public TcpFlowHandler {
 
   std::uint64_t dns_messages() const { return dns_messages_; }
   std::uint64_t stopped_http() const { return stopped_http_; }
+  std::uint64_t bodies_cut() const { return body_budget_.bodies_cut; }
 
  private:
   ScanOrigin origin_of(const FlowEndpoint& client, const FlowEndpoint& server,
@@ -128,6 +129,9 @@ class CaptureScan final : public TcpFlowHandler {
   std::unordered_map<const DeviceProfile*, LearnedValues> learned_;
   std::uint64_t dns_messages_ = 0;
   std::uint64_t stopped_http_ = 0;
+  // Request bodies in progress, over all flows: without it a crafted capture of 65,536 flows, each
+  // in the middle of a 1 MiB body, would hold 64 GiB. As much as the reassembly may hold.
+  BodyBudget body_budget_{256u << 20};
 };
 
 void DnsOverTcp::on_data(std::string_view bytes, std::int64_t time_ms) {
@@ -162,6 +166,9 @@ void summarize(const std::string& path, const PcapReader& reader, const TcpFlowT
                static_cast<unsigned long long>(scan.dns_messages()), static_cast<unsigned long long>(counts.fragments),
                static_cast<unsigned long long>(counts.malformed));
   if (tcp.evicted) std::fprintf(stderr, ", %llu flows ended early (table full)", static_cast<unsigned long long>(tcp.evicted));
+  if (scan.bodies_cut())
+    std::fprintf(stderr, ", %llu request bodies cut short (256 MiB of bodies in progress at once)",
+                 static_cast<unsigned long long>(scan.bodies_cut()));
   if (scan.stopped_http())
     std::fprintf(stderr, ", %llu flows left HTTP/1.x part way (the rest scanned raw)",
                  static_cast<unsigned long long>(scan.stopped_http()));

@@ -44,8 +44,8 @@ std::size_t find_request_line(std::string_view bytes, std::size_t segment_start)
 }  // namespace
 
 ClientStreamScanner::ClientStreamScanner(const Inspector& inspector, InspectionContext context, ScanOutput& output,
-                                         const ScanOrigin* origin)
-    : inspector_(inspector), context_(context), output_(output) {
+                                         const ScanOrigin* origin, BodyBudget* body_budget)
+    : inspector_(inspector), context_(context), output_(output), body_budget_(body_budget) {
   if (origin) origin_ = *origin;
   context_.header_memo = nullptr;
 }
@@ -70,7 +70,7 @@ void ClientStreamScanner::feed(std::string_view bytes, std::int64_t time_ms) {
     case Mode::start:
       if (looks_like_http_request(bytes)) {
         mode_ = Mode::http;
-        http_ = std::make_unique<CapturedRequestParser>(inspector_.config().limits.max_inspect_bytes);
+        http_ = std::make_unique<CapturedRequestParser>(inspector_.config().limits.max_inspect_bytes, body_budget_);
         feed_http(bytes, time_ms);
       } else if (static_cast<std::uint8_t>(bytes.front()) == 0x16) {  // a TLS handshake record
         mode_ = Mode::tls_hello;
@@ -105,7 +105,7 @@ void ClientStreamScanner::feed(std::string_view bytes, std::int64_t time_ms) {
       resync_tail_.clear();
       finish_raw();
       mode_ = Mode::http;
-      http_ = std::make_unique<CapturedRequestParser>(inspector_.config().limits.max_inspect_bytes);
+      http_ = std::make_unique<CapturedRequestParser>(inspector_.config().limits.max_inspect_bytes, body_budget_);
       request_ms_ = -1;
       feed_http(search.substr(line), time_ms);
       break;

@@ -24,9 +24,10 @@ class CapturedRequestParser;
 class ClientStreamScanner {
  public:
   // `origin` (may be null) is copied; with capture times its `ts` becomes the time of each
-  // request, or of the stream's first bytes for raw and TLS findings.
+  // request, or of the stream's first bytes for raw and TLS findings. `body_budget` (may be null)
+  // is shared by every stream of a capture: the request bodies they may hold together.
   ClientStreamScanner(const Inspector& inspector, InspectionContext context, ScanOutput& output,
-                      const ScanOrigin* origin);
+                      const ScanOrigin* origin, BodyBudget* body_budget = nullptr);
   ~ClientStreamScanner();
   ClientStreamScanner(const ClientStreamScanner&) = delete;
   ClientStreamScanner& operator=(const ClientStreamScanner&) = delete;
@@ -75,6 +76,7 @@ class ClientStreamScanner {
   std::int64_t first_ms_ = -1;    // capture time of the stream's first bytes
   std::int64_t request_ms_ = -1;  // of the request in progress
   std::uint64_t offset_ = 0;      // stream bytes seen, gaps included
+  BodyBudget* body_budget_;
   std::string http_error_;        // why HTTP parsing stopped, when it did
   std::uint64_t http_error_at_ = 0;  // the stream's byte where it stopped
   std::uint64_t raw_after_error_ = 0;

@@ -335,9 +335,17 @@ std::string serialize_request_head(const HttpRequestHead& head, const UpstreamRe
   return out;
 }
 
-CapturedRequestParser::CapturedRequestParser(std::size_t max_body_bytes)
+CapturedRequestParser::CapturedRequestParser(std::size_t max_body_bytes, BodyBudget* budget)
     : parser_(std::make_unique<HttpStreamParser>(HttpStreamParser::Direction::request, 1024 * 1024)),
-      max_body_bytes_(max_body_bytes) {}
+      max_body_bytes_(max_body_bytes),
+      budget_(budget) {}
+
+CapturedRequestParser::~CapturedRequestParser() { release_body(); }
+
+void CapturedRequestParser::release_body() {
+  if (budget_) budget_->left += charged_;
+  charged_ = 0;
+}
 
 std::size_t CapturedRequestParser::feed(std::string_view bytes, std::vector<HttpRequest>& out) {
   if (stopped_) return 0;
@@ -345,9 +353,17 @@ std::size_t CapturedRequestParser::feed(std::string_view bytes, std::vector<Http
   while (offset < bytes.size()) {
     const auto step = parser_->parse(bytes.substr(offset));
     for (auto chunk : step.body_chunks) {
-      const auto room = max_body_bytes_ - std::min(max_body_bytes_, current_.body.size());
-      if (chunk.size() > room) current_.body_truncated = true;
-      current_.body.append(chunk.substr(0, std::min(room, chunk.size())));
+      std::size_t take = std::min(chunk.size(), max_body_bytes_ - std::min(max_body_bytes_, current_.body.size()));
+      if (budget_ && take > budget_->left) {
+        if (!current_.body_truncated) ++budget_->bodies_cut;
+        take = budget_->left;
+      }
+      if (take < chunk.size()) current_.body_truncated = true;
+      if (budget_) {
+        budget_->left -= take;
+        charged_ += take;
+      }
+      current_.body.append(chunk.substr(0, take));
     }
     offset += step.consumed;
     switch (step.boundary) {
@@ -360,6 +376,7 @@ std::size_t CapturedRequestParser::feed(std::string_view bytes, std::vector<Http
         current_.trailers = parser_->trailers();
         out.push_back(std::move(current_));
         current_ = {};
+        release_body();
         in_message_ = false;
         if (step.boundary == HttpStreamParser::Boundary::upgrade) {
           stopped_ = true;
@@ -370,6 +387,7 @@ std::size_t CapturedRequestParser::feed(std::string_view bytes, std::vector<Http
         error_ = parser_->error_reason();
         if (in_message_) out.push_back(std::move(current_));
         current_ = {};
+        release_body();
         in_message_ = false;
         stopped_ = true;
         return offset;
@@ -389,6 +407,7 @@ void CapturedRequestParser::finish(std::vector<HttpRequest>& out) {
     current_.trailers = parser_->trailers();
     out.push_back(std::move(current_));
     current_ = {};
+    release_body();
     in_message_ = false;
     return;
   }
@@ -396,6 +415,7 @@ void CapturedRequestParser::finish(std::vector<HttpRequest>& out) {
   current_.body_truncated = true;
   out.push_back(std::move(current_));
   current_ = {};
+  release_body();
   in_message_ = false;
   error_ = "capture ends in the middle of a request";
 }

@@ -106,9 +106,20 @@ class HttpStreamParser {
 // A captured client-to-server stream split into requests as its bytes arrive (a packet capture's
 // reassembled flow): llhttp keeps the parse state, so nothing of the input is held but the body of
 // the request in progress, and that only up to `max_body_bytes`.
+// Bytes of unfinished request bodies that every parser sharing it may hold at once: a packet
+// capture has thousands of flows, each possibly in the middle of a large body. Past it a body is
+// cut as max_body_bytes cuts it (body_truncated), and `bodies_cut` counts it.
+struct BodyBudget {
+  std::size_t left = 0;
+  std::uint64_t bodies_cut = 0;
+};
+
 class CapturedRequestParser {
  public:
-  explicit CapturedRequestParser(std::size_t max_body_bytes);
+  explicit CapturedRequestParser(std::size_t max_body_bytes, BodyBudget* budget = nullptr);
+  ~CapturedRequestParser();
+  CapturedRequestParser(const CapturedRequestParser&) = delete;
+  CapturedRequestParser& operator=(const CapturedRequestParser&) = delete;
   // Parses the next bytes; each request completed by them is appended to `out`. Returns how many
   // bytes belong to HTTP: fewer than given when parsing stopped (an error, or an upgrade such as
   // CONNECT), and nothing more is parsed after that; the caller owns the rest.
@@ -121,8 +132,13 @@ class CapturedRequestParser {
   const std::optional<std::string>& error() const { return error_; }
 
  private:
+  // The request in progress is done (handed out or dropped): its body's bytes go back to the budget.
+  void release_body();
+
   std::unique_ptr<HttpStreamParser> parser_;
   std::size_t max_body_bytes_;
+  BodyBudget* budget_;
+  std::size_t charged_ = 0;  // of budget_, for current_'s body
   HttpRequest current_;
   bool in_message_ = false;
   bool stopped_ = false;
