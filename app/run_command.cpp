@@ -26,10 +26,8 @@ int run_command(Arguments args) {
   }
   const auto load = [config_path]() { return config_path.empty() ? default_config() : load_config_file(config_path); };
 
-  // Signals are handled by the server's signal_set; block them in every thread it starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&signals, s);
+  // SIGINT/SIGTERM/SIGHUP/SIGUSR1 are the server's signal_set's (installed when it is built,
+  // before `listening on`); a write to a closed peer is an error code, not a signal.
   std::signal(SIGPIPE, SIG_IGN);
 
   try {
