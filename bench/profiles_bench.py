@@ -86,9 +86,6 @@ def one_run(binary, directory, count):
         start_s = time.monotonic() - started
         rss = status_kib(process.pid, "VmRSS")
         hwm = status_kib(process.pid, "VmHWM")
-        # "listening on" is printed before the signal handlers are in place: a SIGHUP in between
-        # would end the process (noted in the issue 16 note). Give it a moment.
-        time.sleep(0.3)
         sent = time.time()
         process.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 60

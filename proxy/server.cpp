@@ -152,6 +152,7 @@ int ProxyServer::run() {
     if (signal == SIGHUP) {
       try {
         context_.set_config(reload_());
+        release_free_memory();  // the old snapshot's, unless a session still holds it
         auto event = Json{{"type", "config"}, {"event", "reloaded"}};
         context_.events().emit(std::move(event));
       } catch (const std::exception& error) {
