@@ -13,6 +13,9 @@ match, as a lab's phones would. For each size, RUNS fresh processes (sizes inter
 Medians are printed as a Markdown table, with the ratio of each size to one profile.
 
 Usage: bench/profiles_bench.py [--profiles 1000] [--runs 3] [--binary build/leakguard]
+       bench/profiles_bench.py --profiles 50 --write-config FILE --events FILE
+         writes such a configuration (mode log; the last profile is the loopback client 127.0.0.1)
+         and prints that profile's IMEI: bench/soak.sh's profiles
 """
 
 import argparse
@@ -66,12 +69,19 @@ def status_kib(pid, field):
     raise RuntimeError(field)
 
 
-def one_run(binary, directory, count):
+def profiles_config(count, events):
+    """A configuration with `count` profiles; the last one is the loopback client (matched after
+    every other profile is tried)."""
     rng = random.Random(count)
+    devices = [profile(i, rng) for i in range(count)]
+    devices[-1]["match"] = {"ip": "127.0.0.1"}
+    return {"listen": ["127.0.0.1:0"], "workers": 2, "events": {"path": str(events)}, "devices": devices}
+
+
+def one_run(binary, directory, count):
     events = directory / f"events-{count}.jsonl"
     events.unlink(missing_ok=True)
-    config = {"listen": ["127.0.0.1:0"], "workers": 2, "events": {"path": str(events)},
-              "devices": [profile(i, rng) for i in range(count)]}
+    config = profiles_config(count, events)
     path = directory / f"profiles-{count}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     stderr_path = directory / f"stderr-{count}.log"
@@ -112,7 +122,15 @@ def main():
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--binary", default=str(REPO / "build" / "leakguard"))
+    parser.add_argument("--write-config")
+    parser.add_argument("--events")
     args = parser.parse_args()
+    if args.write_config:
+        config = profiles_config(args.profiles, args.events)
+        config["mode"] = "log"
+        pathlib.Path(args.write_config).write_text(yaml.safe_dump(config, sort_keys=False))
+        print(config["devices"][-1]["identifiers"]["imei"])
+        return
     sizes = [1, args.profiles]
     results = {size: [] for size in sizes}
     with tempfile.TemporaryDirectory(prefix="profiles-bench-") as tmp:
