@@ -95,6 +95,11 @@ class KnownIndex {
   // pays), so that start-up and reload with 1,000 profiles compile nothing (bench/RESULTS.md),
   // unless the previous configuration's index already compiled the same forms: then it is shared.
   void scan(std::size_t device, std::string_view data, std::vector<matchers::Match>& out) const;
+  // The device's database if a scan compiled it or the index took it from the previous one, else
+  // null. For tests: not synchronised with another thread's first scan of the device.
+  const matchers::Database* compiled(std::size_t device) const {
+    return device < databases_.size() ? databases_[device]->database.get() : nullptr;
+  }
   // Digests (MD5/SHA-1/SHA-256 as hex or base64) are only ever sent whole, as one digest-shaped
   // token (matchers/digest_tokens.hpp): appends a match ending at `end` for every digest whose
   // text is `token`. A lookup, not a scan: no Hyperscan compile for the 60% of the literals that
