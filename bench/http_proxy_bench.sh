@@ -149,19 +149,10 @@ done
 
 start_proxy() {  # $1: per_core | shared | log | block | profiles_N. Sets proxy_pid and proxy_port.
   [ -d "$tmp" ] || { echo "http_proxy_bench: $tmp was removed under the running benchmark" >&2; exit 1; }
-  rm -f "$tmp/events.jsonl" "$tmp/leakguard.err"
+  rm -f "$tmp/events.jsonl"
   local threading=$1 config=$tmp/passthrough.yaml
   case "$1" in log | block | profiles_*) threading=per_core; config=$tmp/$1.yaml ;; esac
-  LEAKGUARD_THREADING=$threading "$BIN" run -c "$config" 2> "$tmp/leakguard.err" &
-  proxy_pid=$!
-  proxy_port=""
-  for _ in $(seq 100); do
-    proxy_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/leakguard.err" | head -1)
-    [ -n "$proxy_port" ] && break
-    kill -0 "$proxy_pid" 2> /dev/null || { cat "$tmp/leakguard.err" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$proxy_port" ] || { echo "http_proxy_bench: leakguard did not listen" >&2; exit 1; }
+  start_leakguard "$config" env LEAKGUARD_THREADING="$threading"
 }
 
 stop_proxy() {

@@ -6,10 +6,12 @@
 #   2 newconn     wrk with `Connection: close`: a new TCP connection per request
 #   3 tls         bench/tls_load --mode handshake through CONNECT: a new connection and two full TLS
 #                 handshakes (client-leakguard, leakguard-nginx) per request, intercepted
-# After each phase (once the connections have closed): leakguard's VmRSS, VmHWM and open
-# descriptors, the requests answered, the failures, and the findings logged so far. Target: RSS
-# and descriptors flat (within 10% of their value after phase 1), no failed request, one finding
-# per leaking request.
+# Each phase runs in PARTS (2) equal parts; after each part (once the connections have closed):
+# leakguard's VmRSS, VmHWM and open descriptors, the requests answered, the failures, and the
+# findings logged so far. Growth within a phase (part 1 to part 2) is what a leak looks like; a
+# step between phases is the new kind of traffic's working set (TLS state, more sessions at once).
+# Target: RSS and descriptors flat (within 10% of their value after phase 1), no failed request,
+# one finding per leaking request.
 #
 #   bench/soak.sh                                    # 3,000,000 requests, a third per phase
 #   KEEPALIVE_REQUESTS=2000000 NEWCONN_REQUESTS=800000 TLS_REQUESTS=200000 bench/soak.sh
@@ -33,6 +35,7 @@ PROFILES=${PROFILES:-50}
 LEAK_EVERY=${LEAK_EVERY:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 TLS_CONNECTIONS=${TLS_CONNECTIONS:-20}
+PARTS=${PARTS:-2}
 THREADS=2
 
 for tool in nginx wrk openssl python3; do
@@ -52,7 +55,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- nginx: a 1 KiB file over plain HTTP and over TLS (the origin's own test CA).
-make_origin_pki "$tmp/pki"
+make_origin_pki "$tmp/pki" "soak origin CA"
 mkdir -p "$tmp/nginx/www" "$tmp/nginx/logs"
 head -c 1024 /dev/zero | tr '\0' 'a' > "$tmp/nginx/www/file"
 chmod a+x "$tmp"
@@ -82,16 +85,7 @@ tls:
   ca_dir: "$tmp/ca"
   upstream_ca: "$tmp/pki/origin-ca.pem"
 EOF
-"$BIN" run -c "$tmp/leakguard.yaml" 2> "$tmp/leakguard.err" &
-proxy_pid=$!
-proxy_port=""
-for _ in $(seq 300); do
-  proxy_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/leakguard.err" | head -1)
-  [ -n "$proxy_port" ] && break
-  kill -0 "$proxy_pid" 2> /dev/null || { cat "$tmp/leakguard.err" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$proxy_port" ] || { echo "soak: leakguard did not listen" >&2; exit 1; }
+start_leakguard "$tmp/leakguard.yaml"
 
 status_kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$proxy_pid/status"; }
 open_fds() { ls "/proc/$proxy_pid/fd" | wc -l; }
@@ -133,21 +127,21 @@ wrk_phase() {  # $1 phase name, $2 requests, $3 close (0|1)
   report "$1" "$requests" "$failures" "$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
 }
 
-tls_phase() {  # $1 requests
+tls_phase() {  # $1 phase name, $2 requests
   local started line requests errors
   started=$(date +%s.%N)
   line=$("$LOAD" --connect "127.0.0.1:$https_port" --proxy "127.0.0.1:$proxy_port" --host localhost \
     --cafile "$tmp/ca/ca.pem" --path "/file?lang=en" --leak-path "/file?lang=en&imei=$imei" --leak-every "$LEAK_EVERY" \
-    --mode handshake --requests "$1" --connections "$TLS_CONNECTIONS" --threads "$THREADS" --duration 86400)
+    --mode handshake --requests "$2" --connections "$TLS_CONNECTIONS" --threads "$THREADS" --duration 86400)
   requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$line")
   errors=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<< "$line")
-  report tls "$requests" "$errors" "$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
+  report "$1" "$requests" "$errors" "$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
 }
 
 echo "# $BIN, $PROFILES profiles, mode log, 1 in $LEAK_EVERY requests leaks the IMEI; nginx 1 KiB file"
 echo "# requests: keepalive $KEEPALIVE_REQUESTS, newconn $NEWCONN_REQUESTS, tls $TLS_REQUESTS"
 printf '%-9s %10s %8s %8s %9s %9s %5s %9s\n' phase requests failed req/s rss_kib hwm_kib fds findings
 report start 0 0 1
-wrk_phase keepalive "$KEEPALIVE_REQUESTS" 0
-wrk_phase newconn "$NEWCONN_REQUESTS" 1
-tls_phase "$TLS_REQUESTS"
+for part in $(seq "$PARTS"); do wrk_phase "keepalive$part" $((KEEPALIVE_REQUESTS / PARTS)) 0; done
+for part in $(seq "$PARTS"); do wrk_phase "newconn$part" $((NEWCONN_REQUESTS / PARTS)) 1; done
+for part in $(seq "$PARTS"); do tls_phase "tls$part" $((TLS_REQUESTS / PARTS)); done
