@@ -175,7 +175,8 @@ class Worker {
     while (Clock::now() < deadline_) {
       const std::uint64_t n = totals_.issued.fetch_add(1, std::memory_order_relaxed);
       if (options_.requests && n >= options_.requests) break;
-      const std::string& path = options_.leak_every && n % options_.leak_every == 0 ? options_.leak_path : options_.path;
+      const bool leak = options_.leak_every && n % options_.leak_every == 0;
+      const std::string& path = leak ? options_.leak_path : options_.path;
       const auto started = Clock::now();
       if (!stream) {
         buffer.clear();

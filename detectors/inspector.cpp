@@ -60,8 +60,9 @@ class WorkspaceLease {
 std::size_t device_index(const Config& config, const DeviceProfile* device) {
   if (!device) return static_cast<std::size_t>(-1);
   // A profile of this configuration (the usual case): its place, not a walk over 1,000 profiles.
-  if (std::less_equal<>{}(config.devices.data(), device) && std::less<>{}(device, config.devices.data() + config.devices.size()))
-    return static_cast<std::size_t>(device - config.devices.data());
+  const DeviceProfile* first = config.devices.data();
+  if (std::less_equal<>{}(first, device) && std::less<>{}(device, first + config.devices.size()))
+    return static_cast<std::size_t>(device - first);
   for (std::size_t i = 0; i < config.devices.size(); ++i)
     if (config.devices[i].name == device->name) return i;
   return static_cast<std::size_t>(-1);

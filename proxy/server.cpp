@@ -25,7 +25,10 @@ struct ProxyServer::Worker {
 };
 
 ProxyServer::ProxyServer(ProxyContext& context, Threading threading, std::function<ConfigSnapshot()> reload)
-    : context_(context), threading_(threading), reload_(std::move(reload)), signals_(control_, SIGINT, SIGTERM, SIGHUP) {
+    : context_(context),
+      threading_(threading),
+      reload_(std::move(reload)),
+      signals_(control_, SIGINT, SIGTERM, SIGHUP) {
   signals_.add(SIGUSR1);
   const auto config = context_.config();
   unsigned count = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
