@@ -153,12 +153,14 @@ async def measure_path(path, args, binary, pki, tmp):
 
         fd_start = proc_figures(proxy.pid)[1]
         await add(WARM)
-        await asyncio.sleep(1)
+        await asyncio.sleep(4)
         rss_warm, fd_warm = proc_figures(proxy.pid)
         started = time.monotonic()
         await add(args.connections - WARM)
         opened_s = time.monotonic() - started
-        await asyncio.sleep(2)
+        # Idle: a TLS leg quiet for 2 s gives its record buffers back and the heap is trimmed
+        # once a second after that (README "Memory"); 4 s covers both.
+        await asyncio.sleep(4)
         rss_held, fd_held = proc_figures(proxy.pid)
         held = len(connections)
         second = await asyncio.gather(*(exchange(c) for c in connections), return_exceptions=True)
