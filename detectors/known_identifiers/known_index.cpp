@@ -141,11 +141,9 @@ void KnownIndex::add_pattern(PatternInfo info, std::string text, bool caseless, 
   patterns_.push_back(info);
   caseless_.push_back(caseless);
   if (!info.whole_token) {
-    literal_offset_.push_back(static_cast<std::uint32_t>(literal_text_.size()));
     literal_text_ += text;
     return;
   }
-  literal_offset_.push_back(0);
   if (caseless)
     for (char& c : text) c = ascii_lower(c);
   DigestTable& table = caseless ? caseless_digests_ : digests_;
@@ -227,7 +225,6 @@ void KnownIndex::compile() {
   // Grown by doubling: with 1,000 profiles the spare capacity alone was several MiB.
   values_.shrink_to_fit();
   patterns_.shrink_to_fit();
-  literal_offset_.shrink_to_fit();
   literal_text_.shrink_to_fit();
   caseless_.shrink_to_fit();
   // Patterns were added device by device: each device's are one range.
@@ -239,13 +236,16 @@ void KnownIndex::compile() {
     slot.end = i + 1;
   }
   std::string description;
+  std::uint32_t text = 0;
   for (auto& slot : databases_) {
     description.clear();
+    slot->text = text;
     for (std::uint32_t i = slot->first; i < slot->end; ++i) {
       if (patterns_[i].whole_token) continue;
       const std::uint32_t head[3] = {i - slot->first, caseless_[i] ? 1u : 0u, patterns_[i].length};
       description.append(reinterpret_cast<const char*>(head), sizeof head);
-      description.append(literal_text_, literal_offset_[i], patterns_[i].length);
+      description.append(literal_text_, text, patterns_[i].length);
+      text += patterns_[i].length;
     }
     slot->key = std::hash<std::string>{}(description);
     slot->described = description.size();
@@ -255,10 +255,11 @@ void KnownIndex::compile() {
 
 std::shared_ptr<const matchers::Database> KnownIndex::compile_device(const DeviceDatabase& slot) const {
   std::vector<matchers::Literal> literals;
+  std::uint32_t text = slot.text;
   for (std::uint32_t i = slot.first; i < slot.end; ++i) {
     if (patterns_[i].whole_token) continue;
-    literals.push_back({std::string_view(literal_text_).substr(literal_offset_[i], patterns_[i].length), caseless_[i],
-                        i - slot.first});
+    literals.push_back({std::string_view(literal_text_).substr(text, patterns_[i].length), caseless_[i], i - slot.first});
+    text += patterns_[i].length;
   }
   try {
     auto database = std::make_shared<const matchers::Database>(matchers::Database::compile_literals(literals));

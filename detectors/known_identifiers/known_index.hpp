@@ -35,9 +35,10 @@ struct PatternInfo {
   std::uint32_t value = 0;  // index into values()
   std::uint16_t length = 0;
   Role role = Role::identifier;
-  bool digit_boundary = false;
-  bool hex_boundary = false;
-  bool whole_token = false;  // a digest: matched as a whole token (match_digest), not in database()
+  // Bits: 12 bytes a pattern, 200,000 patterns with 1,000 profiles.
+  bool digit_boundary : 1 = false;
+  bool hex_boundary : 1 = false;
+  bool whole_token : 1 = false;  // a digest: matched as a whole token (match_digest), not in scan()
   FormFamily family = FormFamily::plain;
   std::uint8_t e7_digits = 0;  // E7 roles: digits of the whole number
   std::uint8_t variant = 0;    // KnownIndex::name(): "no-check-digit", ...; 0 is ""
@@ -145,6 +146,7 @@ class KnownIndex {
   struct DeviceDatabase {
     std::uint32_t first = 0;
     std::uint32_t end = 0;
+    std::uint32_t text = 0;  // where the device's first scanned literal starts in literal_text_
     std::uint64_t key = 0;
     std::size_t described = 0;  // bytes hashed into `key`: part of the cache key too
     std::once_flag compiled;
@@ -154,8 +156,7 @@ class KnownIndex {
   std::shared_ptr<const matchers::Database> compile_device(const DeviceDatabase& slot) const;
 
   std::vector<PatternInfo> patterns_;
-  std::string literal_text_;                  // the scanned literals' texts, one after another
-  std::vector<std::uint32_t> literal_offset_;  // by pattern id: where its text starts in literal_text_
+  std::string literal_text_;  // the scanned literals' texts, one after another in pattern order
   std::vector<bool> caseless_;
   std::vector<std::string_view> names_{""};  // static strings from forms.cpp; PatternInfo holds their index
   std::vector<std::unique_ptr<DeviceDatabase>> databases_;  // by device index
