@@ -12,6 +12,8 @@
 #   per_core, shared  the two threading models, pass-through (every detector disabled)
 #   log, block        inspection on: 50 device profiles loaded, mode log (streams, inspects beside)
 #                     or mode block (holds each request until inspected); per_core threading
+#   profiles_N        mode log with N profiles of bench/profiles_bench.py, the client the last one
+#                     (CONFIGS="profiles_1 profiles_1000": throughput with 1,000 profiles, issue 16)
 # BODY_BYTES > 0 sends POST requests with a form body of that size (nginx answers them from a
 # `return 200` location), else GET of the static file with a short query string.
 # APP_HEADERS=1 adds an app's header set to every request (User-Agent, a bearer JWT, cookies,
@@ -136,21 +138,21 @@ for mode in ("log", "block"):
         f.write(f'events: {{ path: "{sys.argv[1]}/events.jsonl" }}\nmode: {mode}\n' + devices)
 PY
 
-start_proxy() {  # $1: per_core | shared | log | block. Sets proxy_pid and proxy_port.
+# profiles_N: N profiles of bench/profiles_bench.py (8 identifiers each; the loopback client is the
+# last one), mode log: throughput with 1 against 1,000 profiles (issue 16).
+for config in $CONFIGS; do
+  case "$config" in
+    profiles_*) python3 bench/profiles_bench.py --profiles "${config#profiles_}" --write-config "$tmp/$config.yaml" \
+                  --events "$tmp/events.jsonl" > /dev/null ;;
+  esac
+done
+
+start_proxy() {  # $1: per_core | shared | log | block | profiles_N. Sets proxy_pid and proxy_port.
   [ -d "$tmp" ] || { echo "http_proxy_bench: $tmp was removed under the running benchmark" >&2; exit 1; }
-  rm -f "$tmp/events.jsonl" "$tmp/leakguard.err"
+  rm -f "$tmp/events.jsonl"
   local threading=$1 config=$tmp/passthrough.yaml
-  case "$1" in log | block) threading=per_core; config=$tmp/$1.yaml ;; esac
-  LEAKGUARD_THREADING=$threading "$BIN" run -c "$config" 2> "$tmp/leakguard.err" &
-  proxy_pid=$!
-  proxy_port=""
-  for _ in $(seq 100); do
-    proxy_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/leakguard.err" | head -1)
-    [ -n "$proxy_port" ] && break
-    kill -0 "$proxy_pid" 2> /dev/null || { cat "$tmp/leakguard.err" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$proxy_port" ] || { echo "http_proxy_bench: leakguard did not listen" >&2; exit 1; }
+  case "$1" in log | block | profiles_*) threading=per_core; config=$tmp/$1.yaml ;; esac
+  start_leakguard "$config" env LEAKGUARD_THREADING="$threading"
 }
 
 stop_proxy() {

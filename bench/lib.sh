@@ -70,3 +70,23 @@ stop_and_wait() {  # SIGTERM to pid $1 (if set) and wait until it is gone
   kill "$1" 2> /dev/null || true
   while kill -0 "$1" 2> /dev/null; do sleep 0.05; done
 }
+
+# start_leakguard CONFIG [PREFIX...]: runs PREFIX "$BIN" run -c CONFIG in the background, stderr in
+# $tmp/leakguard.err, and sets proxy_pid and proxy_port from its `listening on 127.0.0.1:PORT` line
+# (at most 30 s). PREFIX execs its arguments: taskset -c 1, env VAR=value, ...
+start_leakguard() {
+  local config=$1
+  shift
+  rm -f "$tmp/leakguard.err"
+  "$@" "$BIN" run -c "$config" 2> "$tmp/leakguard.err" &
+  proxy_pid=$!
+  proxy_port=""
+  for _ in $(seq 300); do
+    proxy_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/leakguard.err" | head -1)
+    [ -n "$proxy_port" ] && return 0
+    kill -0 "$proxy_pid" 2> /dev/null || { cat "$tmp/leakguard.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "$BENCH_NAME: leakguard did not listen" >&2
+  exit 1
+}

@@ -151,17 +151,8 @@ if [ "$RELAY" = 1 ]; then
 fi
 
 start_proxy() {  # sets proxy_pid and proxy_port
-  rm -f "$tmp/events.jsonl" "$tmp/leakguard.err"
-  "${pin_proxy[@]}" "$BIN" run -c "$tmp/leakguard.yaml" 2> "$tmp/leakguard.err" &
-  proxy_pid=$!
-  proxy_port=""
-  for _ in $(seq 100); do
-    proxy_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/leakguard.err" | head -1)
-    [ -n "$proxy_port" ] && break
-    kill -0 "$proxy_pid" 2> /dev/null || { cat "$tmp/leakguard.err" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$proxy_port" ] || { echo "tls_bench: leakguard did not listen" >&2; exit 1; }
+  rm -f "$tmp/events.jsonl"
+  start_leakguard "$tmp/leakguard.yaml" "${pin_proxy[@]}"
 }
 
 stop_proxy() {

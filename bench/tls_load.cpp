@@ -38,6 +38,9 @@ struct Options {
   std::string host = "localhost";  // SNI, certificate name and Host header
   std::string cafile;
   std::string path = "/";
+  std::string leak_path;       // every `leak_every`-th request asks for this path instead (soak.sh)
+  std::uint64_t leak_every = 0;
+  std::uint64_t requests = 0;  // stop after this many requests in all (0: run for `duration_s`)
   bool handshake_per_request = false;
   unsigned connections = 50;
   unsigned threads = 2;
@@ -47,6 +50,7 @@ struct Options {
 struct Totals {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> issued{0};  // requests begun, for --requests and --leak-every
 };
 
 
@@ -125,9 +129,9 @@ class Worker {
   }
 
   // One GET and its Content-Length response; false on failure.
-  awaitable<bool> exchange(TlsStream& stream, std::string& buffer) {
+  awaitable<bool> exchange(TlsStream& stream, std::string& buffer, const std::string& path) {
     error_code ec;
-    const std::string request = "GET " + options_.path + " HTTP/1.1\r\nHost: " + options_.host + "\r\n\r\n";
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + options_.host + "\r\n\r\n";
     co_await asio::async_write(stream, asio::buffer(request), redirect_error(use_awaitable, ec));
     if (ec) {
       report_failure("request", ec);
@@ -169,6 +173,10 @@ class Worker {
     std::string buffer;
     std::unique_ptr<TlsStream> stream;
     while (Clock::now() < deadline_) {
+      const std::uint64_t n = totals_.issued.fetch_add(1, std::memory_order_relaxed);
+      if (options_.requests && n >= options_.requests) break;
+      const bool leak = options_.leak_every && n % options_.leak_every == 0;
+      const std::string& path = leak ? options_.leak_path : options_.path;
       const auto started = Clock::now();
       if (!stream) {
         buffer.clear();
@@ -178,7 +186,7 @@ class Worker {
           continue;
         }
       }
-      const bool ok = co_await exchange(*stream, buffer);
+      const bool ok = co_await exchange(*stream, buffer, path);
       if (!ok) {
         totals_.errors.fetch_add(1, std::memory_order_relaxed);
         stream.reset();
@@ -204,7 +212,8 @@ class Worker {
 int usage() {
   std::fprintf(stderr,
                "usage: tls_load --connect HOST:PORT --cafile FILE [--proxy HOST:PORT] [--host NAME] [--path /]\n"
-               "                [--mode keepalive|handshake] [--connections 50] [--threads 2] [--duration 10]\n");
+               "                [--mode keepalive|handshake] [--connections 50] [--threads 2] [--duration 10]\n"
+               "                [--requests N] [--leak-every K --leak-path /path]\n");
   return 2;
 }
 
@@ -233,6 +242,12 @@ int main(int argc, char** argv) {
       options.connections = static_cast<unsigned>(std::max(1, std::atoi(std::string(value).c_str())));
     } else if (arg == "--threads") {
       options.threads = static_cast<unsigned>(std::max(1, std::atoi(std::string(value).c_str())));
+    } else if (arg == "--requests") {
+      options.requests = std::strtoull(std::string(value).c_str(), nullptr, 10);
+    } else if (arg == "--leak-every") {
+      options.leak_every = std::strtoull(std::string(value).c_str(), nullptr, 10);
+    } else if (arg == "--leak-path") {
+      options.leak_path = value;
     } else if (arg == "--duration") {
       options.duration_s = std::atof(std::string(value).c_str());
     } else {

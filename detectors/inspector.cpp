@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <unordered_map>
 
 #include "detectors/known_identifiers/known_index.hpp"
@@ -58,8 +59,10 @@ class WorkspaceLease {
 
 std::size_t device_index(const Config& config, const DeviceProfile* device) {
   if (!device) return static_cast<std::size_t>(-1);
-  for (std::size_t i = 0; i < config.devices.size(); ++i)
-    if (&config.devices[i] == device) return i;
+  // A profile of this configuration (the usual case): its place, not a walk over 1,000 profiles.
+  const DeviceProfile* first = config.devices.data();
+  if (std::less_equal<>{}(first, device) && std::less<>{}(device, first + config.devices.size()))
+    return static_cast<std::size_t>(device - first);
   for (std::size_t i = 0; i < config.devices.size(); ++i)
     if (config.devices[i].name == device->name) return i;
   return static_cast<std::size_t>(-1);

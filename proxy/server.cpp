@@ -25,7 +25,11 @@ struct ProxyServer::Worker {
 };
 
 ProxyServer::ProxyServer(ProxyContext& context, Threading threading, std::function<ConfigSnapshot()> reload)
-    : context_(context), threading_(threading), reload_(std::move(reload)) {
+    : context_(context),
+      threading_(threading),
+      reload_(std::move(reload)),
+      signals_(control_, SIGINT, SIGTERM, SIGHUP) {
+  signals_.add(SIGUSR1);
   const auto config = context_.config();
   unsigned count = config->workers ? config->workers : std::max(1u, std::thread::hardware_concurrency());
   // In shared mode worker 0's io_context is the one every thread runs.
@@ -145,14 +149,13 @@ int ProxyServer::run() {
     worker->thread = std::thread([context = &io] { context->run(); });
   }
 
-  asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
-  signals.add(SIGUSR1);
   bool stopping = false;
   std::function<void(error_code, int)> on_signal = [&](error_code ec, int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
       try {
         context_.set_config(reload_());
+        release_free_memory();  // the old snapshot's, unless a session still holds it
         auto event = Json{{"type", "config"}, {"event", "reloaded"}};
         context_.events().emit(std::move(event));
       } catch (const std::exception& error) {
@@ -181,9 +184,9 @@ int ProxyServer::run() {
       (*check)({});
       return;  // a second SIGTERM during the grace is ignored
     }
-    signals.async_wait(on_signal);
+    signals_.async_wait(on_signal);
   };
-  signals.async_wait(on_signal);
+  signals_.async_wait(on_signal);
   asio::co_spawn(control_, release_freed_memory_every_second(), asio::detached);
   control_.run();
   work_guard.reset();

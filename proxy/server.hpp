@@ -42,6 +42,9 @@ class ProxyServer {
   std::function<ConfigSnapshot()> reload_;
   std::vector<std::unique_ptr<Worker>> workers_;
   asio::io_context control_;
+  // Installed by the constructor, before bind() prints `listening on`: a SIGHUP or SIGTERM sent
+  // as soon as a supervisor reads that line is queued for run(), not the default action (exit).
+  asio::signal_set signals_;
   std::atomic<std::uint64_t> next_flow_{0};
 };
 

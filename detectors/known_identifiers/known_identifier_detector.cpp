@@ -133,7 +133,7 @@ void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionCo
     std::vector<matchers::Match>& found = *passes[p].joined_matches;
     found.clear();
     if (joined.empty()) continue;
-    passes[p].index->database(passes[p].device).scan(joined, found);
+    passes[p].index->scan(passes[p].device, joined, found);
     // Hyperscan reports literals by end offset already; sorting (no stable_sort: it allocates) is
     // the fallback, not the rule.
     const auto by_end = [](const matchers::Match& a, const matchers::Match& b) {
@@ -153,7 +153,7 @@ void KnownIdentifierDetector::inspect(const DecodedView& view, const DetectionCo
       const Pass& pass = passes[p];
       matches.clear();
       if (starts[i] == alone) {
-        pass.index->database(pass.device).scan(buffer.bytes, matches);
+        pass.index->scan(pass.device, buffer.bytes, matches);
       } else {
         const std::size_t start = starts[i];
         const std::vector<matchers::Match>& found = *pass.joined_matches;
@@ -199,7 +199,8 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
           continue;
         const FieldSpan* field = view.field_at(buffer, begin, end);
         if (suppressed(field, buffer, pattern.family)) continue;
-        Finding finding = known_finding(value.kind, value, learned, buffer, field, pattern.transform, pattern.variant, context);
+        Finding finding = known_finding(value.kind, value, learned, buffer, field, index.name(pattern.transform),
+                                        index.name(pattern.variant), context);
         finding.matched.emplace_back(bytes.substr(begin, end - begin));
         locate(buffer, field, begin, end, finding.locations);
         out.push_back(std::move(finding));

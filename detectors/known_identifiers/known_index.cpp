@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 
 #include "common/ascii.hpp"
 #include "detectors/identifiers.hpp"
@@ -23,6 +25,37 @@ std::uint64_t prefix_of(std::string_view text) {
   std::uint64_t prefix = 0;
   std::memcpy(&prefix, text.data(), std::min<std::size_t>(text.size(), sizeof prefix));
   return prefix;
+}
+
+// Databases compiled by any index of this process, by what they hold: the index built by a
+// SIGHUP reload takes every unchanged device's database from the index it replaces instead of
+// compiling it again. Weak: a database lives as long as an index that uses it.
+class DatabaseCache {
+ public:
+  using Key = std::pair<std::uint64_t, std::size_t>;  // hash and length of the literal set's description
+  std::shared_ptr<const matchers::Database> find(const Key& key) {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(key);
+    return it == entries_.end() ? nullptr : it->second.lock();
+  }
+  void add(const Key& key, const std::shared_ptr<const matchers::Database>& database) {
+    std::lock_guard lock(mutex_);
+    if (entries_.size() >= 2 * live_after_purge_ + 64) {
+      std::erase_if(entries_, [](const auto& entry) { return entry.second.expired(); });
+      live_after_purge_ = entries_.size();
+    }
+    entries_[key] = database;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<Key, std::weak_ptr<const matchers::Database>> entries_;
+  std::size_t live_after_purge_ = 0;
+};
+
+DatabaseCache& database_cache() {
+  static DatabaseCache cache;
+  return cache;
 }
 
 std::string format_fixed(double value, int decimals) {
@@ -88,12 +121,36 @@ void KnownIndex::add_string_value(std::uint32_t device, IdentifierKind kind, con
     info.hex_boundary = form.hex_boundary;
     info.whole_token = form.whole_token;
     info.family = form.family;
-    info.variant = form.variant;
-    info.transform = form.transform;
-    patterns_.push_back(info);
-    texts_.push_back(std::move(form.text));
-    caseless_.push_back(form.caseless);
+    add_pattern(info, std::move(form.text), form.caseless, form.variant, form.transform);
   }
+}
+
+std::uint8_t KnownIndex::intern(std::string_view name) {
+  const auto at = std::find(names_.begin(), names_.end(), name);
+  if (at != names_.end()) return static_cast<std::uint8_t>(at - names_.begin());
+  if (names_.size() == 255) throw std::logic_error("known_index: more than 255 form names");
+  names_.push_back(name);
+  return static_cast<std::uint8_t>(names_.size() - 1);
+}
+
+void KnownIndex::add_pattern(PatternInfo info, std::string text, bool caseless, std::string_view variant,
+                             std::string_view transform) {
+  const auto id = static_cast<std::uint32_t>(patterns_.size());
+  info.variant = intern(variant);
+  info.transform = intern(transform);
+  patterns_.push_back(info);
+  caseless_.push_back(caseless);
+  if (!info.whole_token) {
+    literal_text_ += text;
+    return;
+  }
+  if (caseless)
+    for (char& c : text) c = ascii_lower(c);
+  DigestTable& table = caseless ? caseless_digests_ : digests_;
+  if (text.size() < table.lengths.size()) table.lengths.set(text.size());
+  table.entries.push_back({prefix_of(text), id, static_cast<std::uint32_t>(table.text.size()),
+                           static_cast<std::uint8_t>(text.size())});
+  table.text += text;
 }
 
 void KnownIndex::add_location(std::uint32_t device, const GeoPoint& point) {
@@ -116,9 +173,7 @@ void KnownIndex::add_location(std::uint32_t device, const GeoPoint& point) {
       info.family = FormFamily::plain;
       std::string text = std::to_string(bin / 1000) + "." + format_fixed(static_cast<double>(bin % 1000) / 1000, 3).substr(2);
       info.length = static_cast<std::uint16_t>(text.size());
-      patterns_.push_back(info);
-      texts_.push_back(std::move(text));
-      caseless_.push_back(false);
+      add_pattern(info, std::move(text), false);
     }
     const long long e7_low = static_cast<long long>(std::floor(low * 1e7));
     const long long e7_high = static_cast<long long>(std::floor(high * 1e7));
@@ -132,9 +187,7 @@ void KnownIndex::add_location(std::uint32_t device, const GeoPoint& point) {
       info.e7_digits = static_cast<std::uint8_t>(digits);
       std::string text = std::to_string(bin);
       info.length = static_cast<std::uint16_t>(text.size());
-      patterns_.push_back(info);
-      texts_.push_back(std::move(text));
-      caseless_.push_back(false);
+      add_pattern(info, std::move(text), false);
     }
   };
   add_prefixes(point.lat, dlat, Role::latitude, Role::latitude_e7);
@@ -155,46 +208,78 @@ void KnownIndex::add_cell(std::uint32_t device, const CellId& cell) {
   info.digit_boundary = true;
   std::string text = std::to_string(cell.cid);
   info.length = static_cast<std::uint16_t>(text.size());
-  patterns_.push_back(info);
-  texts_.push_back(std::move(text));
-  caseless_.push_back(false);
+  add_pattern(info, std::move(text), false);
 }
 
 void KnownIndex::compile() {
   std::size_t devices = 0;
   for (const auto& value : values_) devices = std::max<std::size_t>(devices, value.device + 1);
-  std::vector<std::vector<matchers::Literal>> literals(devices);
-  for (std::uint32_t i = 0; i < texts_.size(); ++i) {
-    if (!patterns_[i].whole_token) {
-      literals[values_[patterns_[i].value].device].push_back({texts_[i], caseless_[i], i});
-    } else {
-      if (caseless_[i])
-        for (char& c : texts_[i]) c = ascii_lower(c);
-      DigestTable& table = caseless_[i] ? caseless_digests_ : digests_;
-      if (texts_[i].size() < table.lengths.size()) table.lengths.set(texts_[i].size());
-      table.entries.push_back({prefix_of(texts_[i]), i, std::move(texts_[i])});
-    }
-  }
-  for (auto* table : {&digests_, &caseless_digests_})
+  for (auto* table : {&digests_, &caseless_digests_}) {
     std::sort(table->entries.begin(), table->entries.end(),
               [](const Digest& a, const Digest& b) { return a.prefix < b.prefix; });
+    table->entries.shrink_to_fit();
+    table->text.shrink_to_fit();
+  }
   for (auto& list : numbers_)
     std::sort(list.begin(), list.end(), [](const NumericValue& a, const NumericValue& b) { return a.number < b.number; });
-  databases_.reserve(devices);
-  for (const auto& device_literals : literals) databases_.push_back(matchers::Database::compile_literals(device_literals));
-  // The databases hold their own copy of the patterns.
-  texts_.clear();
-  texts_.shrink_to_fit();
-  caseless_.clear();
+  // Grown by doubling: with 1,000 profiles the spare capacity alone was several MiB.
+  values_.shrink_to_fit();
+  patterns_.shrink_to_fit();
+  literal_text_.shrink_to_fit();
   caseless_.shrink_to_fit();
+  // Patterns were added device by device: each device's are one range.
+  databases_.reserve(devices);
+  for (std::size_t d = 0; d < devices; ++d) databases_.push_back(std::make_unique<DeviceDatabase>());
+  for (std::uint32_t i = 0; i < patterns_.size(); ++i) {
+    DeviceDatabase& slot = *databases_[values_[patterns_[i].value].device];
+    if (slot.end == 0) slot.first = i;
+    slot.end = i + 1;
+  }
+  std::string description;
+  std::uint32_t text = 0;
+  for (auto& slot : databases_) {
+    description.clear();
+    slot->text = text;
+    for (std::uint32_t i = slot->first; i < slot->end; ++i) {
+      if (patterns_[i].whole_token) continue;
+      const std::uint32_t head[3] = {i - slot->first, caseless_[i] ? 1u : 0u, patterns_[i].length};
+      description.append(reinterpret_cast<const char*>(head), sizeof head);
+      description.append(literal_text_, text, patterns_[i].length);
+      text += patterns_[i].length;
+    }
+    slot->key = std::hash<std::string>{}(description);
+    slot->described = description.size();
+    slot->database = database_cache().find({slot->key, slot->described});
+  }
 }
 
-void KnownIndex::DigestTable::find(std::string_view text, std::uint32_t end, std::vector<matchers::Match>& out) const {
-  const std::uint64_t prefix = prefix_of(text);
+std::shared_ptr<const matchers::Database> KnownIndex::compile_device(const DeviceDatabase& slot) const {
+  std::vector<matchers::Literal> literals;
+  std::uint32_t text = slot.text;
+  for (std::uint32_t i = slot.first; i < slot.end; ++i) {
+    if (patterns_[i].whole_token) continue;
+    literals.push_back({std::string_view(literal_text_).substr(text, patterns_[i].length), caseless_[i], i - slot.first});
+    text += patterns_[i].length;
+  }
+  try {
+    auto database = std::make_shared<const matchers::Database>(matchers::Database::compile_literals(literals));
+    database_cache().add({slot.key, slot.described}, database);
+    return database;
+  } catch (const std::exception& error) {
+    // Literals of validated values always compile; if Hyperscan still refuses (out of memory),
+    // the request is inspected by the other detectors rather than failed, and it is said.
+    std::fprintf(stderr, "leakguard: known identifiers of one device are not matched: %s\n", error.what());
+    return std::make_shared<const matchers::Database>();
+  }
+}
+
+void KnownIndex::DigestTable::find(std::string_view token, std::uint32_t end, std::vector<matchers::Match>& out) const {
+  const std::uint64_t prefix = prefix_of(token);
   auto it = std::lower_bound(entries.begin(), entries.end(), prefix,
                              [](const Digest& entry, std::uint64_t key) { return entry.prefix < key; });
   for (; it != entries.end() && it->prefix == prefix; ++it)
-    if (it->text == text) out.push_back({it->id, end});
+    if (it->length == token.size() && std::string_view(text).substr(it->offset, it->length) == token)
+      out.push_back({it->id, end});
 }
 
 void KnownIndex::match_digest(std::string_view token, std::uint32_t end, std::vector<matchers::Match>& out) const {
@@ -220,7 +305,20 @@ std::span<const std::uint32_t> KnownIndex::cells(std::size_t device) const {
 
 const matchers::Database& KnownIndex::database(std::size_t device) const {
   static const matchers::Database none;
-  return device < databases_.size() ? databases_[device] : none;
+  if (device >= databases_.size()) return none;
+  DeviceDatabase& slot = *databases_[device];
+  std::call_once(slot.compiled, [&] {
+    if (!slot.database) slot.database = compile_device(slot);
+  });
+  return *slot.database;
+}
+
+void KnownIndex::scan(std::size_t device, std::string_view data, std::vector<matchers::Match>& out) const {
+  const std::size_t from = out.size();
+  database(device).scan(data, out);
+  if (out.size() == from) return;
+  const std::uint32_t first = databases_[device]->first;  // in range: database() found matches
+  for (std::size_t i = from; i < out.size(); ++i) out[i].id += first;
 }
 
 }  // namespace leakguard::known

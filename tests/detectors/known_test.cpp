@@ -6,8 +6,11 @@
 
 #include <openssl/evp.h>
 
+#include <set>
+
 #include "detectors/decoders/base64.hpp"
 #include "detectors/decoders/hex.hpp"
+#include "detectors/known_identifiers/known_index.hpp"
 #include "tests/detectors/test_support.hpp"
 
 using namespace leakguard;
@@ -174,4 +177,42 @@ TEST_CASE("small buffers share one scan, and no match runs from one into the nex
   REQUIRE(whole.findings.size() == 1);
   CHECK(whole.findings[0].kind == IdentifierKind::imei);
   CHECK(whole.findings[0].where == "body.json:b");
+}
+
+TEST_CASE("a device's database is compiled by its first scan and shared with the next configuration while unchanged") {
+  const auto yaml = [](const std::string& second_imei) {
+    return "devices:\n"
+           "  - {name: a, match: {ip: 10.0.0.1}, identifiers: {imei: '353209091234567'}}\n"
+           "  - {name: b, match: {ip: 10.0.0.2}, identifiers: {imei: '" + second_imei + "'}}\n"
+           "  - {name: c, match: {ip: 10.0.0.3}, identifiers: {imei: '356938035643809'}}\n";
+  };
+  // The values (device index and canonical value) that a scan of `text` for `device` matched.
+  const auto matched = [](const known::KnownIndex& index, std::size_t device, std::string_view text) {
+    std::vector<matchers::Match> matches;
+    index.scan(device, text, matches);
+    std::set<std::pair<std::size_t, std::string>> values;
+    for (const auto& match : matches) {
+      const auto& value = index.value(index.pattern(match.id).value);
+      values.insert({value.device, value.value});
+    }
+    return values;
+  };
+  using Values = std::set<std::pair<std::size_t, std::string>>;
+  const auto first = known::KnownIndex::from_devices(*test::config_from(yaml("490154203237518")), {});
+  for (std::size_t d = 0; d < 3; ++d) CHECK(first->compiled(d) == nullptr);
+  CHECK(matched(*first, 0, "imei=353209091234567") == Values{{0, "353209091234567"}});
+  CHECK(matched(*first, 1, "imei=353209091234567").empty());  // another device's value
+  CHECK(matched(*first, 1, "x=490154203237518") == Values{{1, "490154203237518"}});
+  REQUIRE(first->compiled(0) != nullptr);
+  REQUIRE(first->compiled(1) != nullptr);
+  CHECK(first->compiled(2) == nullptr);
+
+  // A reload that changes device b only: a keeps its database, b's old one is not reused.
+  const auto second = known::KnownIndex::from_devices(*test::config_from(yaml("359881234567899")), {});
+  CHECK(second->compiled(0) == first->compiled(0));
+  CHECK(second->compiled(1) == nullptr);
+  CHECK(second->compiled(2) == nullptr);
+  CHECK(matched(*second, 1, "x=490154203237518 y=359881234567899") == Values{{1, "359881234567899"}});
+  CHECK(second->compiled(1) != first->compiled(1));
+  CHECK(matched(*second, 0, "imei=353209091234567") == Values{{0, "353209091234567"}});
 }
