@@ -472,3 +472,27 @@ TEST_CASE("the end of the stream right after a complete response is no error") {
   CHECK(end.boundary != Boundary::error);
   CHECK(parser.error() == HttpParseError::none);
 }
+
+TEST_CASE("captured requests of many streams share one body budget, given back as requests finish") {
+  BodyBudget budget{10};
+  std::vector<HttpRequest> out;
+  {
+    CapturedRequestParser first(1024, &budget), second(1024, &budget);
+    // Both in the middle of a body: the first takes 6 bytes, the second only the 4 that are left.
+    first.feed("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\nabcdef", out);
+    second.feed("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n123456", out);
+    CHECK(budget.left == 0);
+    CHECK(budget.bodies_cut == 1);
+    // The first completes: its 6 bytes come back to the budget.
+    first.feed("gh", out);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].body == "abcdef");
+    CHECK(out[0].body_truncated);  // "gh" found no room
+    CHECK(budget.left == 6);
+    second.feed("78", out);
+    REQUIRE(out.size() == 2);
+    CHECK(out[1].body == "123478");  // "56" was cut while the budget was empty; "78" fitted again
+    CHECK(out[1].body_truncated);
+  }
+  CHECK(budget.left == 10);  // nothing is held once the parsers are gone
+}
