@@ -235,6 +235,24 @@ void Inspector::inspect_body(std::string_view body, std::string_view content_typ
 
 RawStreamScanner Inspector::raw_stream_scanner() const { return RawStreamScanner(core_); }
 
+void Inspector::inspect_name(std::string_view name, std::string_view where, const InspectionContext& context,
+                             InspectionResult& out) const {
+  if (name.empty()) return;
+  InspectionResult result;
+  auto scanner = raw_stream_scanner();
+  scanner.feed(name, context, result);
+  scanner.finish(context, result);
+  for (auto& finding : result.findings) {
+    finding.where = where;
+    finding.locations.clear();  // offsets into the name: nothing a redaction could use
+    out.findings.push_back(std::move(finding));
+  }
+  for (auto& anomaly : result.anomalies) {
+    anomaly.where = where;
+    out.anomalies.push_back(std::move(anomaly));
+  }
+}
+
 void RawStreamScanner::feed(std::string_view bytes, const InspectionContext& context, InspectionResult& out) {
   if (bytes.empty()) return;
   if (window_.size() > overlap) {

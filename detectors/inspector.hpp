@@ -58,6 +58,13 @@ class Inspector {
   void inspect_body(std::string_view body, std::string_view content_type, std::string_view content_encoding,
                     const InspectionContext& context, InspectionResult& out) const;
 
+  // A host name sent in clear (a TLS server name, a CONNECT target, a DNS query name): it reaches
+  // resolvers and middleboxes whatever happens to the rest, so an identifier in it is a leak. It is
+  // scanned as text; findings and anomalies say `where` and carry no byte locations (a name cannot
+  // be redacted in place).
+  void inspect_name(std::string_view name, std::string_view where, const InspectionContext& context,
+                    InspectionResult& out) const;
+
   // A scanner for one raw stream (one connection direction).
   RawStreamScanner raw_stream_scanner() const;
 

@@ -279,7 +279,7 @@ awaitable<void> Session::serve_explicit() {
 
 awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string host) {
   set_destination(destination);
-  flow_.dst_host = std::move(host);
+  if (!host.empty()) flow_.set_host(std::move(host), "http");  // a CONNECT target
   if (context_.is_own_listening_address(destination)) {
     emit_error("loop", "destination is leakguard's own listening address");
     co_return;
