@@ -358,7 +358,8 @@ awaitable<std::vector<std::uint8_t>> DnsForwarder::answer(std::vector<std::uint8
       error_code ec;
       const auto address = asio::ip::make_address(resolved.address, ec);
       if (ec) continue;
-      context_.dns_names().remember(client.address(), address, remembered, std::chrono::seconds(resolved.ttl));
+      context_.dns_names().remember(DnsNameMap::client_key(flow.device, client.address()), address, remembered,
+                                    std::chrono::seconds(resolved.ttl));
       answers.push_back(resolved.address);
     }
   }

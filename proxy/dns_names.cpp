@@ -6,26 +6,26 @@
 
 namespace leakguard {
 
-std::string DnsNameMap::key_of(const boost::asio::ip::address& client, const boost::asio::ip::address& address) {
-  // v4-mapped v6 addresses (a dual-stack socket) are the same client and the same destination.
-  const auto append = [](std::string& out, const boost::asio::ip::address& a) {
-    const auto plain = unmap_v4(a);
-    if (plain.is_v4()) {
-      const auto bytes = plain.to_v4().to_bytes();
-      out.append(bytes.begin(), bytes.end());
-    } else {
-      const auto bytes = plain.to_v6().to_bytes();
-      out.append(bytes.begin(), bytes.end());
-    }
-  };
-  std::string key;
-  append(key, client);
+std::string DnsNameMap::client_key(std::string_view device, const boost::asio::ip::address& client) {
+  if (!device.empty()) return "device:" + std::string(device);
+  return unmap_v4(client).to_string();  // v4-mapped (a dual-stack socket) is the same client
+}
+
+std::string DnsNameMap::key_of(const std::string& client, const boost::asio::ip::address& address) {
+  const auto plain = unmap_v4(address);
+  std::string key = client;
   key += '|';
-  append(key, address);
+  if (plain.is_v4()) {
+    const auto bytes = plain.to_v4().to_bytes();
+    key.append(bytes.begin(), bytes.end());
+  } else {
+    const auto bytes = plain.to_v6().to_bytes();
+    key.append(bytes.begin(), bytes.end());
+  }
   return key;
 }
 
-void DnsNameMap::remember(const boost::asio::ip::address& client, const boost::asio::ip::address& address,
+void DnsNameMap::remember(const std::string& client, const boost::asio::ip::address& address,
                           std::string name, std::chrono::seconds ttl, Clock::time_point now) {
   if (capacity_ == 0 || name.empty()) return;
   const auto expires = now + std::clamp(ttl, ttl_floor, ttl_ceiling);
@@ -45,7 +45,7 @@ void DnsNameMap::remember(const boost::asio::ip::address& client, const boost::a
   index_.emplace(std::move(key), lru_.begin());
 }
 
-std::optional<std::string> DnsNameMap::lookup(const boost::asio::ip::address& client,
+std::optional<std::string> DnsNameMap::lookup(const std::string& client,
                                               const boost::asio::ip::address& address, Clock::time_point now) {
   const auto key = key_of(client, address);
   std::lock_guard lock(mutex_);

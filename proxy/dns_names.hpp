@@ -1,6 +1,8 @@
 // Address -> name, learned from the answers leakguard's DNS forwarder relayed to each client, so a
 // later connection to that address (raw TCP, TLS without SNI) can be named in events and policy.
-// One map for every client (the key is the pair), bounded by an LRU; thread-safe.
+// One map for every client (the key is the pair), bounded by an LRU; thread-safe. A client is its
+// device profile when one matched (a dual-stack phone asks over IPv4 and connects over IPv6),
+// else its address.
 #pragma once
 
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include <boost/asio/ip/address.hpp>
@@ -26,12 +29,15 @@ class DnsNameMap {
 
   explicit DnsNameMap(std::size_t capacity = default_capacity) : capacity_(capacity) {}
 
-  // `name` is what `client` asked for (the question, not a CNAME target); the newest answer for a
+  // "device:NAME" for a profiled client (`device` non-empty), else its address (v4-mapped unmapped).
+  static std::string client_key(std::string_view device, const boost::asio::ip::address& client);
+
+  // `name` is what the client asked for (the question, not a CNAME target); the newest answer for a
   // pair wins. The least recently used pair goes when the map is full.
-  void remember(const boost::asio::ip::address& client, const boost::asio::ip::address& address, std::string name,
+  void remember(const std::string& client, const boost::asio::ip::address& address, std::string name,
                 std::chrono::seconds ttl, Clock::time_point now = Clock::now());
   // The name, unless unknown or expired.
-  std::optional<std::string> lookup(const boost::asio::ip::address& client, const boost::asio::ip::address& address,
+  std::optional<std::string> lookup(const std::string& client, const boost::asio::ip::address& address,
                                     Clock::time_point now = Clock::now());
   std::size_t size() const;
 
@@ -41,7 +47,7 @@ class DnsNameMap {
     std::string name;
     Clock::time_point expires;
   };
-  static std::string key_of(const boost::asio::ip::address& client, const boost::asio::ip::address& address);
+  static std::string key_of(const std::string& client, const boost::asio::ip::address& address);
 
   std::size_t capacity_;
   mutable std::mutex mutex_;

@@ -39,7 +39,8 @@ void Session::set_destination(const tcp::endpoint& destination) {
   // A connection to an address this client resolved through leakguard's DNS forwarder is named
   // after the question it asked, until the connection names its destination itself.
   if (flow_.dst_host.empty() || flow_.dst_host_source == "dns")
-    if (auto name = context_.dns_names().lookup(flow_.client.address(), destination.address()))
+    if (auto name = context_.dns_names().lookup(DnsNameMap::client_key(flow_.device, flow_.client.address()),
+                                                destination.address()))
       flow_.set_host(std::move(*name), "dns");
   if (snapshot_->geoip) flow_.country = snapshot_->geoip->country(destination.address());
 }

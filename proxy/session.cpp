@@ -150,8 +150,8 @@ awaitable<void> Session::run() {
                             : original_destination(client_.socket());
   flow_.redirected = config_->transparent == TransparentMode::tproxy ? !context_.is_own_listening_address(local)
                                                                        : was_redirected(original, local);
+  attribute_device();  // first: the destination's name from DNS is looked up per device
   if (flow_.redirected) set_destination(*original);
-  attribute_device();
   auto open_event = flow_.event("conn");
   open_event["event"] = "open";
   context_.events().emit(std::move(open_event));

@@ -80,12 +80,22 @@ class DnsUpstream:
         self.log_path = log_path
         self.questions = []  # (id, name, qtype) in arrival order
         self.lock = threading.Lock()
-        self.udp = socket.socket(family, socket.SOCK_DGRAM)
-        self.udp.bind((host, port))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(family, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((host, self.port))
+        # One port for UDP and TCP: with port 0 the UDP socket picks it, and when TCP finds that
+        # port taken (another test's listener) both try again, a bounded number of times.
+        for attempt in range(32):
+            self.udp = socket.socket(family, socket.SOCK_DGRAM)
+            self.udp.bind((host, port))
+            self.port = self.udp.getsockname()[1]
+            self.tcp = socket.socket(family, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                self.tcp.bind((host, self.port))
+                break
+            except OSError:
+                self.udp.close()
+                self.tcp.close()
+                if port != 0 or attempt == 31:
+                    raise
         self.tcp.listen(16)
         self.closed = False
         for target in (self._serve_udp, self._serve_tcp):
