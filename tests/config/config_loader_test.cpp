@@ -121,6 +121,9 @@ TEST_CASE("the hotspot example loads with the values it documents") {
   CHECK(config->home_country == "NO");  // the Norway problem: not a YAML boolean here
   REQUIRE(config->admin_listen);
   CHECK(*config->admin_listen == ListenAddress{"127.0.0.1", 9090});
+  REQUIRE(config->dns);
+  CHECK(config->dns->listen == std::vector<ListenAddress>{{"10.42.0.1", 5300}});
+  CHECK(config->dns->upstream == std::vector<ListenAddress>{{"10.42.0.1", 53}});
   CHECK(config->tls.intercept == TlsSettings::Intercept::hosts);
   CHECK(config->tls.intercept_hosts == std::vector<std::string>{"*.example.cn", "activation.example.com"});
 
