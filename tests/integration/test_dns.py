@@ -114,11 +114,11 @@ def upstream():
 
 @pytest.fixture
 def forwarder(leakguard_factory, upstream):
-    def start(mode="log", rules=None, upstream_port=None, timeout_ms=3000, allow=None):
+    def start(mode="log", rules=None, upstream_port=None, timeout_ms=3000, allow=None, max_pending=1024):
         config = {
             "mode": mode,
             "dns": {"listen": ["127.0.0.1:0"], "upstream": [f"127.0.0.1:{upstream_port or upstream.port}"],
-                    "timeout_ms": timeout_ms},
+                    "timeout_ms": timeout_ms, "max_pending": max_pending},
             "devices": [PROFILE],
             "rules": rules or [],
         }
@@ -286,6 +286,26 @@ def test_no_answer_within_the_timeout_is_servfail(forwarder, upstream):
         assert silent.recv(65535)[2:] == query("clean.example")[2:], "it was sent, under another id"
     event = dns_events(proxy, 1)[0]
     assert event["action"] == "failed" and event["rcode"] == "SERVFAIL"
+
+
+def test_queries_beyond_max_pending_get_servfail_at_once(forwarder, upstream):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # holds the first query until its timeout
+        proxy, port = forwarder(upstream_port=silent.getsockname()[1], timeout_ms=2000, max_pending=1)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as first, \
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as second:
+            first.sendto(query("clean.example", ident=1), ("127.0.0.1", port))
+            silent.settimeout(5)
+            silent.recv(65535)  # the first is pending upstream now
+            second.sendto(query("clean.example", ident=2), ("127.0.0.1", port))
+            second.settimeout(5)
+            first.settimeout(5)
+            assert parse_reply(second.recv(65535))["rcode"] == 2
+            assert parse_reply(first.recv(65535))["rcode"] == 2
+    details = [e["detail"] for e in dns_events(proxy, 2)]
+    assert details == ["dns.max_pending reached", "no upstream answered within dns.timeout_ms"]
+    busy = proxy.events("error", wait_for=lambda e: e)
+    assert [e["error"] for e in busy] == ["dns_busy"]
 
 
 def test_clients_outside_the_allow_list_get_nothing(forwarder, upstream):
