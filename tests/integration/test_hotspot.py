@@ -240,6 +240,7 @@ def test_dns_goes_through_leakguard_and_names_later_raw_tcp_connections(tmp_path
         assert resolver.stdout.readline().startswith("port ")
         raw, _ = start_in(lab.origin, "echo", lab.ORIGIN_V4, tmp_path / "raw.bin", 9999)
         dot, _ = start_in(lab.origin, "echo", lab.ORIGIN_V4, tmp_path / "dot.bin", 853)
+        tls, _ = start_in(lab.origin, "echo", lab.ORIGIN_V4, tmp_path / "tls.bin", 443)  # not TLS: passthrough only
         proxy = start_leakguard(tmp_path, {
             "listen": [f"0.0.0.0:{PROXY_PORT}", f"[::]:{PROXY_PORT}"],
             "clients": {"allow": ["10.200.1.0/24", "fd00:200:1::/64"]},
@@ -273,6 +274,20 @@ def test_dns_goes_through_leakguard_and_names_later_raw_tcp_connections(tmp_path
             assert close["transport"] == "tcp" and close["dst"]["ip"] == lab.ORIGIN_V4
             assert close["dst"]["host"] == "activate.reg.example.cn" and close["dst"]["host_source"] == "dns"
 
+            # TLS passed through (no interception configured): without SNI the name comes from DNS;
+            # with SNI the server name wins (a CDN address serves many names).
+            hello = ("import socket,ssl,sys\n"
+                     f"s=socket.create_connection(('{lab.ORIGIN_V4}', 443), timeout=5)\n"
+                     "c=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); c.check_hostname=False; c.verify_mode=ssl.CERT_NONE\n"
+                     "try: c.wrap_socket(s, server_hostname=sys.argv[1] or None)\n"
+                     "except (ssl.SSLError, OSError) as e: print(type(e).__name__)\n")
+            for sni in ("", "api.origin.test"):
+                sh("/usr/bin/python3", "-c", hello, sni, netns=lab.phone, check=False)
+            passthrough = lambda events: [e for e in events if e["event"] == "close" and e.get("transport") == "tls-passthrough"]
+            tls_closes = passthrough(proxy.events("conn", wait_for=lambda e: len(passthrough(e)) >= 2))
+            assert [(c["dst"]["host"], c["dst"]["host_source"]) for c in tls_closes] == [
+                ("activate.reg.example.cn", "dns"), ("api.origin.test", "sni")]
+
             # Asked over IPv4, connected over IPv6: the name follows the device, not the address.
             blocked = phone_raw_tcp(lab, lab.ORIGIN_V6, 9999, "\x02PING\x03")
             assert "echo" not in blocked.stdout
@@ -287,5 +302,5 @@ def test_dns_goes_through_leakguard_and_names_later_raw_tcp_connections(tmp_path
             assert not (tmp_path / "dot.bin").exists() or (tmp_path / "dot.bin").read_bytes() == b""
         finally:
             proxy.stop()
-            for process in (resolver, raw, dot):
+            for process in (resolver, raw, dot, tls):
                 process.kill()
