@@ -1,7 +1,9 @@
 // leakguard scan [-c FILE] [--device NAME] FILE...: offline inspection of captured client-to-server
-// bytes with the proxy's own Inspector (design.md, "Command line"). HTTP/1.x captures are split
-// into requests; anything else, and whatever follows the last request, is scanned as a raw stream.
+// bytes with the proxy's own Inspector (design.md, "Command line"). Each file's format is told from
+// its content (capture/capture_format.hpp): HTTP/1.x captures are split into requests; anything
+// else, and whatever follows the last request, is scanned as a raw stream (app/scan_stream.hpp).
 // Output is JSON Lines on stdout; exit 0 clean, 1 findings (or anomalies), 2 error.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,104 +11,40 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "app/commands.hpp"
-#include "common/mask.hpp"
+#include "app/scan_output.hpp"
+#include "app/scan_stream.hpp"
+#include "capture/capture_format.hpp"
 #include "config/config.hpp"
 #include "detectors/inspector.hpp"
-#include "events/event_log.hpp"
-#include "proxy/http_codec.hpp"
 
 namespace leakguard {
 namespace {
 
 constexpr const char* scan_usage = "usage: leakguard scan [-c FILE] [--device NAME] FILE...   ('-' reads standard input)\n";
-constexpr std::size_t raw_chunk = 64 * 1024;
 
-bool read_input(const std::string& path, std::string& out, std::string& error) {
-  std::FILE* file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!file) {
+// An opened input: standard input for "-". Closed on destruction unless it is stdin.
+struct InputFile {
+  std::FILE* file = nullptr;
+  ~InputFile() {
+    if (file && file != stdin) std::fclose(file);
+  }
+};
+
+// Appends at most `limit` bytes (all, when limit is 0) of `file` to `out`.
+bool read_bytes(std::FILE* file, std::string& out, std::size_t limit, std::string& error) {
+  char buffer[64 * 1024];
+  while (limit == 0 || out.size() < limit) {
+    const std::size_t want = limit == 0 ? sizeof buffer : std::min(sizeof buffer, limit - out.size());
+    const std::size_t got = std::fread(buffer, 1, want, file);
+    if (got == 0) break;
+    out.append(buffer, got);
+  }
+  if (std::ferror(file)) {
     error = std::strerror(errno);
     return false;
   }
-  char buffer[64 * 1024];
-  std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) out.append(buffer, got);
-  const bool failed = std::ferror(file);
-  if (failed) error = std::strerror(errno);
-  if (file != stdin) std::fclose(file);
-  return !failed;
-}
-
-std::string request_url(const HttpRequestHead& head) {
-  if (!head.target.empty() && head.target.front() == '/') return "http://" + std::string(head.host()) + head.target;
-  return head.target;
-}
-
-class ScanOutput {
- public:
-  explicit ScanOutput(std::string source) : source_(std::move(source)) {}
-
-  void report(const InspectionResult& result, std::string_view transport, const HttpRequestHead* head) {
-    const std::vector<std::string> secrets = secrets_of(result);
-    for (const auto& finding : result.findings) {
-      nlohmann::ordered_json event = start("finding", transport, head, secrets);
-      const nlohmann::json fields = finding_event_fields(finding, secrets);
-      // design.md order first, then the extras.
-      for (const char* key : {"device", "identifier", "detector", "method_of_detection", "encoding", "where", "value",
-                              "form", "learned"})
-        if (fields.contains(key)) event[key] = fields[key];
-      write(event);
-    }
-    for (const auto& anomaly : result.anomalies) {
-      nlohmann::ordered_json event = start("anomaly", transport, head, secrets);
-      const nlohmann::json fields = anomaly_event_fields(anomaly, secrets);
-      for (const char* key : {"anomaly", "where", "encoding", "detail", "input_bytes", "output_bytes"})
-        if (fields.contains(key)) event[key] = fields[key];
-      write(event);
-    }
-    if (!result.empty()) found_ = true;
-  }
-
-  bool found() const { return found_; }
-
- private:
-  nlohmann::ordered_json start(const char* type, std::string_view transport, const HttpRequestHead* head,
-                               const std::vector<std::string>& secrets) {
-    nlohmann::ordered_json event;
-    event["type"] = type;
-    event["ts"] = rfc3339_now();
-    event["source"] = source_;
-    event["transport"] = std::string(transport);
-    if (head) {
-      event["method"] = head->method;
-      event["url"] = mask_occurrences(request_url(*head), secrets);
-    }
-    return event;
-  }
-
-  void write(const nlohmann::ordered_json& event) {
-    std::string line = event.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-    line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stdout);
-  }
-
-  std::string source_;
-  bool found_ = false;
-};
-
-void scan_raw(const Inspector& inspector, std::string_view bytes, const InspectionContext& context, ScanOutput& output) {
-  RawStreamScanner scanner = inspector.raw_stream_scanner();
-  InspectionResult result;
-  // Fed in reads, as the proxy would: the same code path, split identifiers included.
-  for (std::size_t offset = 0; offset < bytes.size(); offset += raw_chunk) {
-    scanner.feed(bytes.substr(offset, raw_chunk), context, result);
-    output.report(result, "tcp", nullptr);
-    result.clear();
-  }
-  scanner.finish(context, result);
-  output.report(result, "tcp", nullptr);
+  return true;
 }
 
 }  // namespace
@@ -178,30 +116,33 @@ int scan_command(Arguments args) {
   bool failed = false;
   bool found = false;
   for (const auto& path : files) {
+    InputFile input{path == "-" ? stdin : std::fopen(path.c_str(), "rb")};
     std::string bytes;
     std::string error;
-    if (!read_input(path, bytes, error)) {
-      std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), error.c_str());
+    if (!input.file || !read_bytes(input.file, bytes, capture_sniff_bytes, error)) {
+      std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), input.file ? error.c_str() : std::strerror(errno));
       failed = true;
       continue;
     }
+    // The content says what the file is, not its name.
+    const CaptureFormat format = sniff_capture_format(bytes);
     ScanOutput output(path);
-    std::string_view raw = bytes;
-    if (looks_like_http_request(bytes)) {
-      const CapturedRequests captured = parse_captured_requests(bytes, config.limits.max_inspect_bytes);
-      context.transport = "http";
-      HeaderMemo memo;  // a capture file is one connection's requests, as the proxy sees them
-      context.header_memo = &memo;
-      for (const auto& request : captured.requests) output.report(inspector->inspect_request(request, context), "http", &request.head);
-      if (captured.error && !captured.remainder.empty())
-        std::fprintf(stderr, "leakguard scan: %s: %s; the last %zu bytes are scanned as raw bytes\n", path.c_str(),
-                     captured.error->c_str(), captured.remainder.size());
-      context.header_memo = nullptr;
-      raw = captured.remainder;
-    }
-    if (!raw.empty()) {
-      context.transport = "tcp";
-      scan_raw(*inspector, raw, context, output);
+    switch (format) {
+      case CaptureFormat::pcap:
+      case CaptureFormat::pcapng:
+      case CaptureFormat::har:
+      case CaptureFormat::http:
+      case CaptureFormat::raw: {
+        if (!read_bytes(input.file, bytes, 0, error)) {
+          std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), error.c_str());
+          failed = true;
+          continue;
+        }
+        std::string problem;
+        scan_client_stream(*inspector, bytes, context, output, nullptr, &problem);
+        if (!problem.empty()) std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), problem.c_str());
+        break;
+      }
     }
     found = found || output.found();
   }

@@ -76,18 +76,7 @@ ip netns add "$netns"
 ns ip link set lo up
 
 # --- The origin's PKI, readable by nobody but root (nginx's master reads it).
-mkdir -p "$tmp/pki"
-(
-  cd "$tmp/pki"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin-ca.key -out origin-ca.pem \
-    -days 2 -subj "/CN=h2_bench origin CA" -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
-  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin.key -out origin.csr \
-    -subj "/CN=localhost" 2> /dev/null
-  openssl x509 -req -in origin.csr -CA origin-ca.pem -CAkey origin-ca.key -CAcreateserial -days 2 -out origin.pem \
-    -extfile ext 2> /dev/null
-)
+make_origin_pki "$tmp/pki" "h2_bench origin CA"
 
 # --- nginx, h2 on TLS, on three ports inside the namespace (nothing else can hold them there).
 direct_port=18443 intercept_port=18444 mitm_target_port=18445 proxy_port=18080 mitm_port=18081
@@ -151,8 +140,7 @@ start_proxy() {
   proxy_pid=$(pgrep -f "$BIN run -c $tmp/leakguard.yaml" -n)
 }
 stop_proxy() {
-  kill "$proxy_pid" 2> /dev/null || true
-  while kill -0 "$proxy_pid" 2> /dev/null; do sleep 0.05; done
+  stop_and_wait "$proxy_pid"
   proxy_pid=""
 }
 mitm_pid=""
@@ -164,8 +152,7 @@ start_mitm() {
   mitm_pid=$(pgrep -f "mitmdump --mode transparent --listen-host 127.0.0.1 --listen-port $mitm_port" -n)
 }
 stop_mitm() {
-  kill "$mitm_pid" 2> /dev/null || true
-  while kill -0 "$mitm_pid" 2> /dev/null; do sleep 0.05; done
+  stop_and_wait "$mitm_pid"
   mitm_pid=""
 }
 
@@ -293,6 +280,10 @@ measure_idle() {  # $1: h2 | http/1.1
   exec {idle_in}> >(as_load "$PY" "$tmp/idle.py" "$intercept_port" "$IDLE_CONNECTIONS" "$1" > "$tmp/idle.out")
   for _ in $(seq 600); do grep -q ready "$tmp/idle.out" 2> /dev/null && break; sleep 0.1; done
   grep -q ready "$tmp/idle.out" || { echo "h2_bench: the idle connections did not open" >&2; exit 1; }
+  # Idle means quiet: leakguard gives a TLS connection's record buffers back after 2 s without
+  # traffic (Session::tls_quiet_after) and the heap's free pages back once a second, so the
+  # reading waits for both.
+  sleep 4
   after=$(awk '/^VmRSS:/ {print $2}' "/proc/$proxy_pid/status")
   exec {idle_in}>&-
   local label

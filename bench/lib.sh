@@ -47,3 +47,26 @@ $2
 }
 EOF2
 }
+
+# A test CA ($1/origin-ca.pem) and a certificate for localhost / 127.0.0.1 signed by it
+# ($1/origin.pem, origin.key), for TLS origins. $2: the CA's name.
+make_origin_pki() {
+  mkdir -p "$1"
+  (
+    cd "$1"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin-ca.key -out origin-ca.pem \
+      -days 2 -subj "/CN=$2" -addext basicConstraints=critical,CA:TRUE \
+      -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin.key -out origin.csr \
+      -subj "/CN=localhost" 2> /dev/null
+    openssl x509 -req -in origin.csr -CA origin-ca.pem -CAkey origin-ca.key -CAcreateserial -days 2 -out origin.pem \
+      -extfile ext 2> /dev/null
+  )
+}
+
+stop_and_wait() {  # SIGTERM to pid $1 (if set) and wait until it is gone
+  [ -n "$1" ] || return 0
+  kill "$1" 2> /dev/null || true
+  while kill -0 "$1" 2> /dev/null; do sleep 0.05; done
+}

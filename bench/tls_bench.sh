@@ -74,18 +74,7 @@ trap cleanup EXIT
 
 
 # --- The origin's PKI: a test CA and a certificate for localhost / 127.0.0.1.
-mkdir -p "$tmp/pki"
-(
-  cd "$tmp/pki"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin-ca.key -out origin-ca.pem \
-    -days 2 -subj "/CN=tls_bench origin CA" -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign,cRLSign 2> /dev/null
-  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin.key -out origin.csr \
-    -subj "/CN=localhost" 2> /dev/null
-  openssl x509 -req -in origin.csr -CA origin-ca.pem -CAkey origin-ca.key -CAcreateserial -days 2 -out origin.pem \
-    -extfile ext 2> /dev/null
-)
+make_origin_pki "$tmp/pki" "tls_bench origin CA"
 
 # --- nginx with TLS: its own prefix, config and logs in the temp dir; a non-daemon child.
 mkdir -p "$tmp/nginx/www" "$tmp/nginx/logs"

@@ -6,16 +6,15 @@
 #include <memory>
 #include <variant>
 
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "common/asio.hpp"
+#include "proxy/tls_stream.hpp"
 
 namespace leakguard {
 
 class ByteStream {
  public:
-  using TlsStream = asio::ssl::stream<tcp::socket>;
-
   explicit ByteStream(tcp::socket socket) : stream_(std::move(socket)) {}
 
   tcp::socket& socket() {
@@ -31,6 +30,12 @@ class ByteStream {
   TlsStream& tls() { return std::get<TlsStream>(stream_); }
 
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer, error_code& ec);
+  // The next bytes available (at most shared_read_size), read into one buffer shared by every
+  // stream of the calling thread: the view is valid until the caller next suspends, so it must be
+  // consumed or copied at once. An idle connection then holds no read buffer of its own (16 KiB
+  // each for the client and the upstream reader). Empty with `ec` set at the end or on error.
+  asio::awaitable<std::string_view> read_shared(error_code& ec);
+  static constexpr std::size_t shared_read_size = 16 * 1024;
   asio::awaitable<void> write(asio::const_buffer buffer, error_code& ec);
 
   // Half-close: no more bytes from us. For TLS this is a TCP FIN without close_notify, because a

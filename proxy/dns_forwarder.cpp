@@ -9,7 +9,9 @@
 
 #include "common/ip_network.hpp"
 #include "common/mask.hpp"
+#include "proxy/device_match.hpp"
 #include "proxy/inspection_events.hpp"
+#include "proxy/neighbor_table.hpp"
 
 namespace leakguard {
 
@@ -278,7 +280,8 @@ awaitable<std::vector<std::uint8_t>> DnsForwarder::answer(std::vector<std::uint8
   flow.id = "dns-" + std::to_string(++next_flow_);
   flow.client = client;
   flow.transport = "dns";
-  const DeviceProfile* device = match_device(config, client.address());
+  const auto address = unmap_v4(client.address());
+  const DeviceProfile* device = match_device(config, address, [&] { return neighbor_mac(address); });
   if (device) flow.device = device->name;
 
   const auto message = parse_dns_message(query);
@@ -307,8 +310,7 @@ awaitable<std::vector<std::uint8_t>> DnsForwarder::answer(std::vector<std::uint8
   facts.device = flow.device;
   facts.host = question.lower;
   facts.transport = "dns";
-  const auto learned = context_.learned_values(device ? "device:" + device->name
-                                                      : "client:" + unmap_v4(client.address()).to_string());
+  const auto learned = context_.learned_values(device ? "device:" + device->name : "client:" + address.to_string());
   InspectionContext inspection;
   inspection.device = device;
   inspection.learned = learned.get();
@@ -356,9 +358,9 @@ awaitable<std::vector<std::uint8_t>> DnsForwarder::answer(std::vector<std::uint8
   if (parsed) {
     for (const auto& resolved : parsed->resolved()) {
       error_code ec;
-      const auto address = asio::ip::make_address(resolved.address, ec);
+      const auto answer_address = asio::ip::make_address(resolved.address, ec);
       if (ec) continue;
-      context_.dns_names().remember(DnsNameMap::client_key(flow.device, client.address()), address, remembered,
+      context_.dns_names().remember(DnsNameMap::client_key(flow.device, client.address()), answer_address, remembered,
                                     std::chrono::seconds(resolved.ttl));
       answers.push_back(resolved.address);
     }

@@ -168,15 +168,15 @@ awaitable<void> Session::flush_http2(Http2Link& link) {
 
 awaitable<void> Session::read_upstream_http2(std::shared_ptr<Http2Link> link) {
   auto self = shared_from_this();
-  std::array<char, read_chunk_size> chunk;
   while (!closed_) {
     error_code ec;
-    const auto n = co_await upstream_.read_some(asio::buffer(chunk), ec);
+    const std::string_view got = co_await upstream_.read_shared(ec);
+    const std::size_t n = got.size();
     if (closed_) co_return;
     if (n > 0) {
       touch();
       flow_.bytes_from_upstream += n;
-      link->bridge.feed_upstream(std::string_view(chunk.data(), n));
+      link->bridge.feed_upstream(got);
     }
     if (ec && n == 0) {
       link->bridge.upstream_gone();

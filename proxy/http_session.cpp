@@ -437,10 +437,10 @@ awaitable<void> Session::relay_responses(std::uint64_t generation) {
   while (generation == upstream_generation_ && !closed_) {
     HttpStreamParser::Step step;
     if (upstream_buffer_.empty()) {
-      std::array<char, read_chunk_size> chunk;
       error_code ec;
-      const auto n = co_await upstream_.read_some(asio::buffer(chunk), ec);
-      upstream_buffer_.append(chunk.data(), n);
+      const std::string_view got = co_await upstream_.read_shared(ec);
+      const std::size_t n = got.size();
+      upstream_buffer_.append(got);
       if (generation != upstream_generation_) co_return;
       if (n > 0) {
         touch();

@@ -5,6 +5,7 @@
 
 #include "common/ip_network.hpp"
 #include "common/mask.hpp"
+#include "proxy/device_match.hpp"
 #include "proxy/inspection_events.hpp"
 #include "proxy/neighbor_table.hpp"
 #include "proxy/session.hpp"
@@ -13,24 +14,10 @@ namespace leakguard {
 
 using asio::awaitable;
 
-const DeviceProfile* match_device(const Config& config, const boost::asio::ip::address& client) {
-  const auto address = unmap_v4(client);
-  std::optional<std::optional<MacAddress>> mac;  // looked up at most once, and only if a profile asks
-  for (const auto& device : config.devices) {
-    const auto& match = device.match;
-    if (match.network && match.network->contains(address)) return &device;
-    if (match.mac) {
-      if (!mac) mac = neighbor_mac(address);
-      if (*mac && **mac == *match.mac) return &device;
-    }
-  }
-  return nullptr;
-}
-
 void Session::attribute_device() {
-  device_ = match_device(*config_, flow_.client.address());
-  if (device_) flow_.device = device_->name;
   const auto address = unmap_v4(flow_.client.address());
+  device_ = match_device(*config_, address, [&] { return neighbor_mac(address); });
+  if (device_) flow_.device = device_->name;
   learned_ = context_.learned_values(device_ ? "device:" + device_->name : "client:" + address.to_string());
 }
 

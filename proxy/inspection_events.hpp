@@ -1,6 +1,6 @@
-// Who the client is, the finding / anomaly / policy events of a flow, and the judgment of a name
-// sent in clear: shared by TCP sessions and the DNS forwarder, so both decide and say things the
-// same way (proxy/inspection.cpp).
+// The finding / anomaly / policy events of a flow, and the judgment of a name sent in clear: shared
+// by TCP sessions and the DNS forwarder, so both decide and say things the same way
+// (proxy/inspection.cpp). Who the client is: proxy/device_match.hpp.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +12,6 @@
 #include "proxy/proxy_context.hpp"
 
 namespace leakguard {
-
-// The first device profile whose `ip`/`cidr` or `mac` (the neighbour table) fits the client; null when none does.
-const DeviceProfile* match_device(const Config& config, const boost::asio::ip::address& client);
 
 // The block verdict of a destination rule (host, address, port, country, transport), or none: it
 // needs no finding, and nothing is forwarded to a forbidden destination.

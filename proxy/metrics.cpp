@@ -113,6 +113,10 @@ std::string render_prometheus_metrics(const ProxyCounters& counters, const std::
   w.sample("leakguard_tls_connections_total", {{"result", "client_rejected"}}, read(counters.tls_client_rejected));
   w.sample("leakguard_tls_connections_total", {{"result", "failed"}}, read(counters.tls_failed));
 
+  w.family("leakguard_tls_buffer_releases_total", "counter",
+           "Intercepted TLS connections that went quiet (2 s without traffic) and gave their record buffers back.");
+  w.sample("leakguard_tls_buffer_releases_total", {}, read(counters.tls_quiet_releases));
+
   w.family("leakguard_leaf_cache_lookups_total", "counter",
            "Forged leaf certificate cache lookups (zero while TLS interception is off).");
   w.sample("leakguard_leaf_cache_lookups_total", {{"result", "hit"}}, leaf_cache ? leaf_cache->hits : 0);

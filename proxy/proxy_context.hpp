@@ -47,6 +47,7 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> tls_passthrough{0};
   std::atomic<std::uint64_t> tls_client_rejected{0};  // each one remembered as pinned
   std::atomic<std::uint64_t> tls_failed{0};           // upstream verification and other handshake failures
+  std::atomic<std::uint64_t> tls_quiet_releases{0};   // connections that gave their record buffers back
 };
 
 // Everything a session needs that follows from one configuration: built once per load (and per

@@ -6,6 +6,7 @@
 #include <optional>
 #include <sys/socket.h>
 
+#include "common/free_memory.hpp"
 #include "proxy/admin_server.hpp"
 #include "proxy/dns_forwarder.hpp"
 #include "proxy/flow.hpp"
@@ -116,6 +117,17 @@ void ProxyServer::start_shutdown() {
   context_.drain_sessions();
 }
 
+asio::awaitable<void> ProxyServer::release_freed_memory_every_second() {
+  asio::steady_timer timer(control_);
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    if (take_freed_memory_note()) release_free_memory();
+  }
+}
+
 int ProxyServer::run() {
   // /metrics and /healthz (admin.listen, off unless set) on the control io_context, off the data plane.
   std::optional<AdminServer> admin;
@@ -179,6 +191,7 @@ int ProxyServer::run() {
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+  asio::co_spawn(control_, release_freed_memory_every_second(), asio::detached);
   control_.run();
   work_guard.reset();
   for (auto& worker : workers_) {

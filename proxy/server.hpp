@@ -37,6 +37,8 @@ class ProxyServer {
   struct Worker;
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, unsigned worker_index);
   void start_shutdown();
+  // Trims the heap once a second when sessions noted they freed memory (common/free_memory.hpp).
+  asio::awaitable<void> release_freed_memory_every_second();
 
   ProxyContext& context_;
   Threading threading_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/free_memory.hpp"
 #include "common/ip_network.hpp"
 #include "proxy/original_destination.hpp"
 
@@ -178,11 +179,13 @@ awaitable<void> Session::watchdog() {
   auto self = shared_from_this();
   const auto idle = config_->limits.idle_timeout;
   while (!closed_) {
-    watchdog_timer_.expires_at(std::min(last_activity_ + idle, sniff_deadline_));
+    const auto quiet = tls_buffers_released_ ? Clock::time_point::max() : last_activity_ + tls_quiet_after;
+    watchdog_timer_.expires_at(std::min({last_activity_ + idle, sniff_deadline_, quiet}));
     error_code ec;
     co_await watchdog_timer_.async_wait(redirect_error(use_awaitable, ec));
     if (closed_) break;
     const auto now = Clock::now();
+    if (now >= last_activity_ + tls_quiet_after && !tls_buffers_released_) release_tls_buffers();
     if (now >= sniff_deadline_) {
       // The client said nothing: stop waiting for its first bytes (server-first protocols).
       sniff_deadline_ = Clock::time_point::max();
@@ -208,11 +211,21 @@ awaitable<void> Session::watchdog() {
   }
 }
 
+void Session::release_tls_buffers() {
+  tls_buffers_released_ = true;
+  if (!client_.is_tls() && !upstream_.is_tls()) return;
+  if (client_.is_tls()) client_.tls().release_buffers();
+  if (upstream_.is_tls()) upstream_.tls().release_buffers();
+  context_.counters().tls_quiet_releases++;
+  note_freed_memory();
+}
+
 awaitable<bool> Session::read_client() {
   if (client_eof_) co_return false;
   error_code ec;
-  const auto n = co_await client_.read_some(asio::buffer(read_chunk_), ec);
-  client_buffer_.append(read_chunk_.data(), n);
+  const std::string_view got = co_await client_.read_shared(ec);
+  const std::size_t n = got.size();
+  client_buffer_.append(got);
   if (n > 0) {
     touch();
     flow_.bytes_from_client += n;

@@ -111,7 +111,18 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<ExchangeVerdict> inspect_name(std::string_view name, std::string_view where);
   // A client->upstream chunk of a raw stream; false when policy says to cut the connection.
   bool inspect_raw_chunk(std::string_view bytes, bool end_of_stream);
-  void touch() { last_activity_ = Clock::now(); }
+  void touch() {
+    last_activity_ = Clock::now();
+    if (tls_buffers_released_) {
+      tls_buffers_released_ = false;
+      watchdog_timer_.cancel();  // re-armed with the next quiet deadline
+    }
+  }
+  // A TLS connection quiet for this long gives its OpenSSL record buffers back (2 x 34 KiB for an
+  // intercepted one); the next record allocates them again. Gaps within a busy connection are far
+  // shorter, so it never pays that twice per exchange. The watchdog checks.
+  static constexpr std::chrono::seconds tls_quiet_after{2};
+  void release_tls_buffers();
   void close_all();
 
   struct PendingExchange {
@@ -141,12 +152,13 @@ class Session : public std::enable_shared_from_this<Session> {
   Flow flow_;
   std::string client_buffer_;
   std::string upstream_buffer_;
-  // Reads land here and only the bytes received are appended to the buffers above: growing a
-  // string by a whole read size zero-fills 16 KiB per read (3% of the proxy's CPU).
-  static constexpr std::size_t read_chunk_size = 16 * 1024;  // one socket read at most
-  std::array<char, read_chunk_size> read_chunk_;
+  // One socket read at most, for the raw relay's own buffer (pump); the HTTP readers read into the
+  // thread's shared buffer (ByteStream::read_shared) and append only the bytes received: growing
+  // a string by a whole read size zero-fills 16 KiB per read (3% of the proxy's CPU).
+  static constexpr std::size_t read_chunk_size = ByteStream::shared_read_size;
   Clock::time_point last_activity_ = Clock::now();
   Clock::time_point sniff_deadline_ = Clock::time_point::max();
+  bool tls_buffers_released_ = false;
   bool closed_ = false;
   // The client half-closed. Asio must not be asked to read again after an end of stream: with
   // edge-triggered epoll a second read of a drained socket waits for an event that never comes.

@@ -177,7 +177,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
   error_code ec;
   {
     StreamDeadline deadline(self, upstream_, config_->limits.connect_timeout);
-    co_await upstream_tls.async_handshake(asio::ssl::stream_base::client, redirect_error(use_awaitable, ec));
+    co_await upstream_tls.handshake(TlsStream::Role::client, {}, ec);
     if (deadline.fired()) ec = asio::error::timed_out;
   }
   if (closed_) co_return;
@@ -213,8 +213,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
   }
   {
     StreamDeadline deadline(self, client_, config_->limits.connect_timeout);
-    co_await client_tls.async_handshake(asio::ssl::stream_base::server, asio::buffer(client_buffer_),
-                                        redirect_error(use_awaitable, ec));
+    co_await client_tls.handshake(TlsStream::Role::server, client_buffer_, ec);
     if (deadline.fired()) ec = asio::error::timed_out;
   }
   client_buffer_.clear();
@@ -278,7 +277,7 @@ awaitable<void> Session::close_client_gracefully() {
     SSL_set_shutdown(client_.tls().native_handle(), SSL_RECEIVED_SHUTDOWN);
     error_code ec;
     StreamDeadline deadline(self, client_, std::chrono::milliseconds(1000));
-    co_await client_.tls().async_shutdown(redirect_error(use_awaitable, ec));
+    co_await client_.tls().shutdown(ec);
   }
   close_all();
 }

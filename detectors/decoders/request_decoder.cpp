@@ -232,13 +232,7 @@ void RequestDecoder::expand_field(std::uint32_t buffer_index, std::uint32_t fiel
       note_limit(field.where, parent.encoding);
       return;
     }
-    ScanBuffer child;
-    child.bytes = *out;
-    child.encoding = join_layers(arena_, parent.encoding, layers);
-    child.where = field.where;
-    child.key = field.key;
-    child.depth = parent.depth + 1;
-    child.first_field = static_cast<std::uint32_t>(view_.fields.size());
+    ScanBuffer child = child_buffer(parent, *out, join_layers(arena_, parent.encoding, layers), field.where, field.key);
     if (layers == "url") {
       // One layer of percent-encoding still lets the policy redact in place.
       if (field.origin.mapping == Origin::Mapping::identity) {
@@ -266,13 +260,7 @@ void RequestDecoder::expand_field(std::uint32_t buffer_index, std::uint32_t fiel
     case Shape::protobuf:
     case Shape::grpc: {
       // The same bytes, parsed: a view, not a copy.
-      ScanBuffer child;
-      child.bytes = value;
-      child.encoding = parent.encoding;
-      child.where = field.where;
-      child.key = field.key;
-      child.depth = parent.depth + 1;
-      child.first_field = static_cast<std::uint32_t>(view_.fields.size());
+      ScanBuffer child = child_buffer(parent, value, parent.encoding, field.where, field.key);
       if (field.origin.mapping == Origin::Mapping::identity) {
         child.origin = field.origin;
       } else if (parent.origin.mapping == Origin::Mapping::identity) {
@@ -369,14 +357,19 @@ void RequestDecoder::analyze_buffer(std::uint32_t index, Hint hint, bool allow_p
 
 std::uint32_t RequestDecoder::owned_child(std::string_view bytes, const ScanBuffer& parent, Place where,
                                           std::string_view key, std::string_view layer) {
+  return add_buffer(child_buffer(parent, bytes, join_layers(arena_, parent.encoding, layer), where, key));
+}
+
+ScanBuffer RequestDecoder::child_buffer(const ScanBuffer& parent, std::string_view bytes, std::string_view encoding,
+                                        Place where, std::string_view key) const {
   ScanBuffer child;
   child.bytes = bytes;
-  child.encoding = join_layers(arena_, parent.encoding, layer);
+  child.encoding = encoding;
   child.where = where;
   child.key = key;
   child.depth = parent.depth + 1;
   child.first_field = static_cast<std::uint32_t>(view_.fields.size());
-  return add_buffer(child);
+  return child;
 }
 
 bool RequestDecoder::decode_child(std::string_view bytes, const ScanBuffer& parent, Place where, std::string_view key,

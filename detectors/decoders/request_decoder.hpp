@@ -57,6 +57,10 @@ class RequestDecoder {
   };
 
   std::uint32_t add_buffer(const ScanBuffer& buffer);
+  // A buffer one decoding layer below `parent`, for the value at `where`/`key`; its fields start
+  // after the ones found so far.
+  ScanBuffer child_buffer(const ScanBuffer& parent, std::string_view bytes, std::string_view encoding, Place where,
+                          std::string_view key) const;
   void add_head(const HttpRequest& request, std::span<const std::uint8_t> skip_headers);
   void add_body(std::string_view body, std::string_view content_type, std::string_view content_encoding, Origin origin);
   void analyze_buffer(std::uint32_t buffer, Hint hint, bool allow_percent);

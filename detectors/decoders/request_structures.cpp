@@ -73,14 +73,7 @@ bool RequestDecoder::parse_json(std::uint32_t index) {
       note_limit(value.where, structured.encoding);
       break;
     }
-    ScanBuffer child;
-    child.bytes = value.value;
-    child.encoding = structured.encoding;
-    child.where = value.where;
-    child.key = value.key;
-    child.depth = structured.depth + 1;
-    child.first_field = static_cast<std::uint32_t>(view_.fields.size());
-    analyze_buffer(add_buffer(child), {}, true);
+    analyze_buffer(add_buffer(child_buffer(structured, value.value, structured.encoding, value.where, value.key)), {}, true);
   }
   return true;
 }
@@ -149,14 +142,7 @@ bool RequestDecoder::parse_xml(std::uint32_t index) {
     std::string& out = arena_.buffer();
     decoders::xml_unescape(structured.bytes.substr(field.begin, field.end - field.begin), out);
     if (!budget(out.size())) break;
-    ScanBuffer child;
-    child.bytes = out;
-    child.encoding = structured.encoding;
-    child.where = field.where;
-    child.key = field.key;
-    child.depth = structured.depth + 1;
-    child.first_field = static_cast<std::uint32_t>(view_.fields.size());
-    analyze_buffer(add_buffer(child), {}, true);
+    analyze_buffer(add_buffer(child_buffer(structured, out, structured.encoding, field.where, field.key)), {}, true);
   }
   return true;
 }

@@ -113,18 +113,31 @@ def start_leakguard(tmp_path, config=None, extra_args=(), netns=None, name="leak
     return Leakguard(config_path, events_path, process, listening, stderr_path)
 
 
+class Started:
+    """A factory fixture's factory: calls `make` and remembers what it made, so the fixture can
+    stop it all when the test ends (`stop_all`). len() says how many were made so far."""
+
+    def __init__(self, make, stop):
+        self._make, self._stop, self._items = make, stop, []
+
+    def __call__(self, *args, **kwargs):
+        item = self._make(*args, **kwargs)
+        self._items.append(item)
+        return item
+
+    def __len__(self):
+        return len(self._items)
+
+    def stop_all(self):
+        for item in self._items:
+            self._stop(item)
+
+
 @pytest.fixture
 def leakguard_factory(tmp_path):
-    started = []
-
-    def factory(config=None, **kwargs):
-        proxy = start_leakguard(tmp_path, config, **kwargs)
-        started.append(proxy)
-        return proxy
-
-    yield factory
-    for proxy in started:
-        proxy.stop()
+    started = Started(lambda config=None, **kwargs: start_leakguard(tmp_path, config, **kwargs), lambda p: p.stop())
+    yield started
+    started.stop_all()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, start_leakguard
+from conftest import BINARY, Started, start_leakguard
 from h2_client import tls_through
 from h2_servers import GrpcOrigin, H2Origin, NginxH2Origin
 from pki import make_ca, make_server_cert
@@ -90,16 +90,10 @@ def leakguard_speaks_h2(tmp_path_factory, h2_pki, h2_ca_dir):
 
 @pytest.fixture
 def h2_origin(h2_pki):
-    started = []
-
-    def factory(**kwargs):
-        origin = H2Origin(str(h2_pki / "localhost.pem"), str(h2_pki / "localhost.key"), **kwargs)
-        started.append(origin)
-        return origin
-
-    yield factory
-    for origin in started:
-        origin.close()
+    started = Started(lambda **kwargs: H2Origin(str(h2_pki / "localhost.pem"), str(h2_pki / "localhost.key"), **kwargs),
+                      H2Origin.close)
+    yield started
+    started.stop_all()
 
 
 @pytest.fixture
@@ -119,14 +113,10 @@ def grpc_origin(h2_pki):
 @pytest.fixture
 def intercepting(tmp_path, h2_pki, h2_ca_dir):
     """leakguard intercepting everything, with the lab phone's profile; `config` is merged over."""
-    started = []
-
-    def factory(tls=None, **config):
+    def start(tls=None, **config):
         settings = {"tls": tls_settings(h2_pki, h2_ca_dir, **(tls or {})), "devices": [PHONE], **config}
-        proxy = start_leakguard(tmp_path, settings, name=f"leakguard{len(started)}")
-        started.append(proxy)
-        return proxy
+        return start_leakguard(tmp_path, settings, name=f"leakguard{len(started)}")
 
-    yield factory
-    for proxy in started:
-        proxy.stop()
+    started = Started(start, lambda proxy: proxy.stop())
+    yield started
+    started.stop_all()

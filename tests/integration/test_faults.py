@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import BINARY, start_leakguard
+from conftest import BINARY, Started, start_leakguard
 from pki import make_ca, make_server_cert
 from servers import HttpsOrigin, read_head
 
@@ -126,16 +126,9 @@ class ScriptedOrigin:
 
 @pytest.fixture
 def scripted():
-    started = []
-
-    def factory(script):
-        origin = ScriptedOrigin(script)
-        started.append(origin)
-        return origin
-
-    yield factory
-    for origin in started:
-        origin.close()
+    started = Started(ScriptedOrigin, ScriptedOrigin.close)
+    yield started
+    started.stop_all()
 
 
 def request_line(port, path="/x", extra=b""):

@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from conftest import BINARY, start_leakguard
+from conftest import BINARY, Started, start_leakguard
 from pki import make_ca, make_server_cert
 from servers import HttpsOrigin, read_head
 
@@ -35,16 +35,10 @@ def pki(tmp_path_factory):
 
 @pytest.fixture
 def https_origin(pki):
-    started = []
-
-    def factory(name="localhost"):
-        origin = HttpsOrigin(str(pki / f"{name}.pem"), str(pki / f"{name}.key"))
-        started.append(origin)
-        return origin
-
-    yield factory
-    for origin in started:
-        origin.close()
+    started = Started(lambda name="localhost": HttpsOrigin(str(pki / f"{name}.pem"), str(pki / f"{name}.key")),
+                      HttpsOrigin.close)
+    yield started
+    started.stop_all()
 
 
 @pytest.fixture
@@ -58,18 +52,14 @@ def ca_dir(tmp_path):
 @pytest.fixture
 def intercepting(tmp_path, pki, ca_dir):
     """Starts leakguard with interception on (all hosts unless `tls` says otherwise)."""
-    started = []
-
-    def factory(tls=None, **config):
+    def start(tls=None, **config):
         settings = {"intercept": "all", "ca_dir": str(ca_dir), "upstream_ca": str(pki / "origin-ca.pem")}
         settings.update(tls or {})
-        proxy = start_leakguard(tmp_path, {"tls": settings, **config}, name=f"leakguard{len(started)}")
-        started.append(proxy)
-        return proxy
+        return start_leakguard(tmp_path, {"tls": settings, **config}, name=f"leakguard{len(started)}")
 
-    yield factory
-    for proxy in started:
-        proxy.stop()
+    started = Started(start, lambda proxy: proxy.stop())
+    yield started
+    started.stop_all()
 
 
 CLEAN_ENV = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
@@ -137,6 +127,35 @@ def test_keep_alive_requests_share_one_intercepted_connection(intercepting, http
     assert len({e["flow"] for e in http}) == 1
     assert len(tls_events(proxy, 1, "intercepted")) == 1
     assert origin.handshakes == 1
+
+
+def test_a_connection_quiet_past_the_buffer_release_still_carries_requests(intercepting, https_origin, ca_dir):
+    """After 2 s without traffic leakguard gives both TLS sides' record buffers back
+    (Session::tls_quiet_after); the next request on the same connection must not notice."""
+    from test_metrics import admin_port, scrape
+
+    origin = https_origin()
+    proxy = intercepting(devices=LAB_PHONE, admin={"listen": "127.0.0.1:0"})
+    context = ssl.create_default_context(cafile=str(ca_dir / "ca.pem"))
+    with socket.create_connection((proxy.host, proxy.port), timeout=10) as raw:
+        raw.sendall(f"CONNECT localhost:{origin.port} HTTP/1.1\r\nHost: localhost:{origin.port}\r\n\r\n".encode())
+        assert read_head(raw).startswith(b"HTTP/1.1 200 ")
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            for path in ("/first", f"/second?imei={IMEI}"):
+                tls.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost:{origin.port}\r\n\r\n".encode())
+                head, _, body = read_head(tls).partition(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200 "), head
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                while len(body) < length:
+                    body += tls.recv(length - len(body))
+                time.sleep(3)  # quiet for longer than tls_quiet_after, on purpose
+    http = proxy.events("http", wait_for=lambda e: len(e) >= 2)
+    assert [e["status"] for e in http] == [200, 200] and len({e["flow"] for e in http}) == 1
+    [finding] = proxy.events("finding", wait_for=lambda e: e)
+    assert finding["identifier"] == "imei" and finding["where"] == "query:imei"
+    assert origin.handshakes == 1
+    _, samples = scrape(admin_port(proxy))
+    assert samples["leakguard_tls_buffer_releases_total"] == 2  # one per quiet spell
 
 
 def test_client_that_rejects_the_leaf_is_passed_through_afterwards(intercepting, https_origin, pki):

@@ -316,25 +316,35 @@ STRICT = {"160-cookie-short-android-id", "161-vendor-short-advertising-id", "162
           "163-multipart-crash-log", "164-neg-other-numbers", "165-neg-other-numbers-in-text"}
 
 
-def main():
-    (HERE / "profile.yaml").write_text(PROFILE)
-    cases_dir = HERE / "cases"
+def write_cases(here, profile, cases, mark=lambda name, entry: None):
+    """Writes profile.yaml, cases/NAME.bin and the cases.json index into `here`; `mark` may add
+    fields to a case's index entry."""
+    (here / "profile.yaml").write_text(profile)
+    cases_dir = here / "cases"
     cases_dir.mkdir(exist_ok=True)
     for old in cases_dir.glob("*.bin"):
         old.unlink()
     index = []
-    for name, data, known, heuristic, note, findings in CASES:
+    for name, data, known, heuristic, note, findings in cases:
         (cases_dir / f"{name}.bin").write_bytes(data)
         entry = {"file": f"cases/{name}.bin", "expect_known": sorted(known), "expect_heuristic": sorted(heuristic), "note": note}
         if findings:
             entry["expect_findings"] = findings
-        if "bomb" in name:
-            entry["expect_anomaly"] = True
-        if name in STRICT:
-            entry["strict_heuristic"] = True
+        mark(name, entry)
         index.append(entry)
-    (HERE / "cases.json").write_text(json.dumps(index, indent=1) + "\n")
+    (here / "cases.json").write_text(json.dumps(index, indent=1) + "\n")
     print(f"wrote {len(index)} cases")
+
+
+def mark_detector_case(name, entry):
+    if "bomb" in name:
+        entry["expect_anomaly"] = True
+    if name in STRICT:
+        entry["strict_heuristic"] = True
+
+
+def main():
+    write_cases(HERE, PROFILE, CASES, mark_detector_case)
 
 
 if __name__ == "__main__":

@@ -215,20 +215,7 @@ CASES = [
 
 
 def main():
-    (HERE / "profile.yaml").write_text(base.PROFILE)
-    cases_dir = HERE / "cases"
-    cases_dir.mkdir(exist_ok=True)
-    for old in cases_dir.glob("*.bin"):
-        old.unlink()
-    index = []
-    for name, data, known, heuristic, note, findings in CASES:
-        (cases_dir / f"{name}.bin").write_bytes(data)
-        entry = {"file": f"cases/{name}.bin", "expect_known": sorted(known), "expect_heuristic": sorted(heuristic), "note": note}
-        if findings:
-            entry["expect_findings"] = findings
-        index.append(entry)
-    (HERE / "cases.json").write_text(json.dumps(index, indent=1) + "\n")
-    print(f"wrote {len(index)} cases")
+    base.write_cases(HERE, base.PROFILE, CASES)
 
 
 if __name__ == "__main__":
