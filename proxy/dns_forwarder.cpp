@@ -120,13 +120,21 @@ awaitable<void> DnsForwarder::serve_udp(std::shared_ptr<udp::socket> socket) {
     }
     const tcp::endpoint client(from.address(), from.port());
     if (!client_allowed(from.address())) {
+      // Datagrams are cheap to send from forged addresses: at most one event a second, saying how
+      // many were dropped since the last one, so a flood cannot fill the event log.
       context_.counters().connections_refused++;
+      ++refused_unreported_;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_refused_event_ < std::chrono::seconds(1)) continue;
+      last_refused_event_ = now;
       Flow flow;
       flow.client = client;
       flow.transport = "dns";
       auto event = flow.event("error");
       event["error"] = "client_refused";
-      event["detail"] = "client address is not in clients.allow (a DNS query, dropped)";
+      event["detail"] = "client address is not in clients.allow (DNS queries dropped: " +
+                        std::to_string(refused_unreported_) + " since the last such event)";
+      refused_unreported_ = 0;
       context_.events().emit(std::move(event));
       continue;
     }

@@ -4,6 +4,7 @@
 // address (ProxyContext::dns_names). Runs on one strand of worker 0's io_context.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -55,6 +56,8 @@ class DnsForwarder : public std::enable_shared_from_this<DnsForwarder> {
   std::size_t pending_ = 0;      // queries waiting for an upstream
   std::size_t tcp_clients_ = 0;  // open client TCP connections (bounded by max_pending as well)
   bool busy_reported_ = false;   // one `error` event per busy spell, not one per refused query
+  std::uint64_t refused_unreported_ = 0;  // UDP queries from outside clients.allow since the last event
+  std::chrono::steady_clock::time_point last_refused_event_{};
   std::uint64_t next_flow_ = 0;
 };
 
