@@ -304,3 +304,32 @@ def test_dns_goes_through_leakguard_and_names_later_raw_tcp_connections(tmp_path
             proxy.stop()
             for process in (resolver, raw, dot, tls):
                 process.kill()
+
+
+def test_dns_redirect_works_beside_tproxy(tmp_path):
+    """TPROXY mode lets TCP 53 pass its mangle rule, and the DNS chain redirects UDP and TCP 53 to
+    the forwarder as in REDIRECT mode."""
+    with Lab() as lab:
+        zone = {"activate.reg.example.cn": [["A", lab.ORIGIN_V4]]}
+        resolver = subprocess.Popen(["ip", "netns", "exec", lab.origin, "/usr/bin/python3", str(HERE / "dns_upstream.py"),
+                                     lab.ORIGIN_V4, "53", str(tmp_path / "resolver.jsonl"), json.dumps(zone)],
+                                    stdout=subprocess.PIPE, text=True)
+        assert resolver.stdout.readline().startswith("port ")
+        proxy = start_leakguard(tmp_path, {
+            "listen": [f"0.0.0.0:{PROXY_PORT}"],
+            "transparent": "tproxy",
+            "clients": {"allow": ["10.200.1.0/24"]},
+            "dns": {"listen": [f"0.0.0.0:{DNS_PORT}"], "upstream": [f"{lab.ORIGIN_V4}:53"]},
+        }, netns=lab.router, name="tproxy-dns")
+        try:
+            sh(str(BINARY), "firewall", "apply", "--tproxy", "--interface", lab.router_lan_if, "-c",
+               str(proxy.config_path), netns=lab.router)
+            for extra in ((), ("+tcp",)):
+                status, out = phone_dig(lab, "activate.reg.example.cn", "A", *extra)
+                assert status == "NOERROR" and lab.ORIGIN_V4 in out, out
+            dns = proxy.events("dns", wait_for=lambda e: len(e) >= 2)
+            assert [e["protocol"] for e in dns] == ["udp", "tcp"]
+        finally:
+            sh(str(BINARY), "firewall", "remove", "--tproxy", netns=lab.router, check=False)
+            proxy.stop()
+            resolver.kill()
