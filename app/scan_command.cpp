@@ -1,6 +1,7 @@
 // leakguard scan [-c FILE] [--device NAME] FILE...: offline inspection of captured client-to-server
 // bytes with the proxy's own Inspector (design.md, "Command line"). Each file's format is told from
-// its content (capture/capture_format.hpp): HTTP/1.x captures are split into requests; anything
+// its content (capture/capture_format.hpp): HAR files are read entry by entry (app/scan_har.hpp),
+// HTTP/1.x captures are split into requests; anything
 // else, and whatever follows the last request, is scanned as a raw stream (app/scan_stream.hpp).
 // Output is JSON Lines on stdout; exit 0 clean, 1 findings (or anomalies), 2 error.
 #include <algorithm>
@@ -11,10 +12,14 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "app/commands.hpp"
+#include "app/scan_har.hpp"
 #include "app/scan_output.hpp"
 #include "app/scan_stream.hpp"
 #include "capture/capture_format.hpp"
+#include "capture/har_reader.hpp"
 #include "config/config.hpp"
 #include "detectors/inspector.hpp"
 
@@ -45,6 +50,14 @@ bool read_bytes(std::FILE* file, std::string& out, std::size_t limit, std::strin
     return false;
   }
   return true;
+}
+
+// Room for the whole of a regular file plus `extra` bytes, so reading it never reallocates (a HAR
+// can be hundreds of megabytes). Pipes and standard input grow as they are read.
+void reserve_for_file(std::FILE* file, std::string& bytes, std::size_t extra) {
+  struct stat status {};
+  if (::fstat(::fileno(file), &status) == 0 && S_ISREG(status.st_mode) && status.st_size > 0)
+    bytes.reserve(static_cast<std::size_t>(status.st_size) + extra);
 }
 
 }  // namespace
@@ -128,9 +141,19 @@ int scan_command(Arguments args) {
     const CaptureFormat format = sniff_capture_format(bytes);
     ScanOutput output(path);
     switch (format) {
+      case CaptureFormat::har: {
+        // simdjson's padding fits behind the file's bytes, so the parser reads them in place.
+        reserve_for_file(input.file, bytes, har_padding());
+        if (!read_bytes(input.file, bytes, 0, error)) {
+          std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), error.c_str());
+          failed = true;
+          continue;
+        }
+        if (!scan_har(*inspector, path, bytes, context, output)) failed = true;
+        break;
+      }
       case CaptureFormat::pcap:
       case CaptureFormat::pcapng:
-      case CaptureFormat::har:
       case CaptureFormat::http:
       case CaptureFormat::raw: {
         if (!read_bytes(input.file, bytes, 0, error)) {
@@ -140,7 +163,11 @@ int scan_command(Arguments args) {
         }
         std::string problem;
         scan_client_stream(*inspector, bytes, context, output, nullptr, &problem);
-        if (!problem.empty()) std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), problem.c_str());
+        if (!problem.empty()) {
+          // A cut or malformed HTTP capture: what was read is reported, and the exit status says so.
+          std::fprintf(stderr, "leakguard scan: %s: %s\n", path.c_str(), problem.c_str());
+          failed = true;
+        }
         break;
       }
     }

@@ -16,8 +16,9 @@ void write_line(const nlohmann::ordered_json& event) {
 
 }  // namespace
 
-std::string request_url(const HttpRequestHead& head) {
-  if (!head.target.empty() && head.target.front() == '/') return "http://" + std::string(head.host()) + head.target;
+std::string request_url(const HttpRequestHead& head, bool https) {
+  if (!head.target.empty() && head.target.front() == '/')
+    return (https ? "https://" : "http://") + std::string(head.host()) + head.target;
   return head.target;
 }
 
@@ -51,10 +52,11 @@ nlohmann::ordered_json ScanOutput::start(const char* type, std::string_view tran
   event["source"] = source_;
   if (origin) {
     if (!origin->client.empty()) event["client"] = origin->client;
-    if (!origin->dst_ip.empty()) {
+    // A HAR entry may name its host without the address it reached.
+    if (!origin->dst_ip.empty() || !origin->dst_host.empty()) {
       nlohmann::ordered_json dst;
-      dst["ip"] = origin->dst_ip;
-      dst["port"] = origin->dst_port;
+      if (!origin->dst_ip.empty()) dst["ip"] = origin->dst_ip;
+      if (origin->dst_port != 0) dst["port"] = origin->dst_port;
       if (!origin->dst_host.empty()) {
         dst["host"] = mask_occurrences(origin->dst_host, secrets);
         if (!origin->dst_host_source.empty()) dst["host_source"] = origin->dst_host_source;
@@ -65,7 +67,7 @@ nlohmann::ordered_json ScanOutput::start(const char* type, std::string_view tran
   event["transport"] = std::string(transport);
   if (head) {
     event["method"] = head->method;
-    event["url"] = mask_occurrences(request_url(*head), secrets);
+    event["url"] = mask_occurrences(request_url(*head, transport == "https"), secrets);
   }
   return event;
 }

@@ -41,6 +41,7 @@ class ScanOutput {
   bool found_ = false;
 };
 
-std::string request_url(const HttpRequestHead& head);
+// The request's URL for events; an origin-form target gets the scheme of the transport.
+std::string request_url(const HttpRequestHead& head, bool https = false);
 
 }  // namespace leakguard

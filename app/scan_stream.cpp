@@ -33,9 +33,12 @@ void scan_client_stream(const Inspector& inspector, std::string_view bytes, Insp
     context.header_memo = &memo;
     for (const auto& request : captured.requests)
       output.report(inspector.inspect_request(request, context), "http", &request.head, origin);
-    if (captured.error && !captured.remainder.empty() && problem)
-      *problem = *captured.error + "; the last " + std::to_string(captured.remainder.size()) +
-                 " bytes are scanned as raw bytes";
+    // Where parsing stopped: a cut request (inspected as far as it goes) or bytes that are not HTTP.
+    if (captured.error && problem)
+      *problem = *captured.error + " at byte " + std::to_string(bytes.size() - captured.remainder.size()) +
+                 (captured.remainder.empty() ? std::string()
+                                             : "; the last " + std::to_string(captured.remainder.size()) +
+                                                   " bytes are scanned as raw bytes");
     context.header_memo = nullptr;
     raw = captured.remainder;
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP/2 interception benchmark (issue 14): h2load against the same local nginx (TLS, http2, a 1 KiB
 # file), directly and through leakguard's interception, in one run; mitmproxy's h2 interception
-# beside them when `mitmdump` is installed. Three figures:
+# beside them (Debian's mitmproxy, installed by install-deps.sh). Three figures:
 #   keepalive  h2load -c 50 -m 10: 50 h2 connections, 10 concurrent streams on each, DURATION s
 #   connect    new TLS connections per second with h2: CONNECT_TOTAL connections in batches of
 #              CONNECT_BATCH, one request each (handshake, ALPN h2, one stream, close)

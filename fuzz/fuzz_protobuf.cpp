@@ -1,11 +1,10 @@
 // The protobuf walker (decoders/protobuf.hpp) and the request paths that use it.
 //
-// Differential: the walker's verdict (parses to the end, or not) must equal that of a second,
-// deliberately plain reading of the wire format below (one byte at a time, no shared code). The
-// brief asked for libprotobuf's UnknownFieldSet as the reference; Debian's libprotobuf-dev could
-// not be installed on the build machine (apt's state needs --fix-broken, which would replace
-// installed packages), so the second reading stands in for it. Groups are the one intended
-// difference from libprotobuf: we refuse them, it accepts them.
+// Differential: one message level as the walker's field parser reads it must be what libprotobuf
+// reads (UnknownFieldSet, the schema-less parse of protobuf's own runtime): the same verdict, and
+// when both accept, the same fields in the same order with the same values. The intended
+// differences: groups (wire types 3 and 4, deprecated) and empty input, which we refuse and
+// libprotobuf accepts.
 //
 // Invariants: every leaf inside the input; string and bytes leaves sorted and disjoint (the
 // decoded view's fields must be); text leaves are text; depth within the bound. Then the input
@@ -13,53 +12,45 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
+
+#include <google/protobuf/unknown_field_set.h>
 
 #include "detectors/decoders/protobuf.hpp"
 #include "fuzz/fuzz_support.hpp"
 
 namespace {
 
-// A varint of at most ten bytes; false if the input ends first.
-bool reference_varint(std::string_view bytes, std::size_t& pos, unsigned __int128& value) {
-  value = 0;
-  for (int count = 0; count < 10; ++count) {
-    if (pos >= bytes.size()) return false;
-    const unsigned byte = static_cast<unsigned char>(bytes[pos]);
-    ++pos;
-    value |= static_cast<unsigned __int128>(byte & 0x7f) << (7 * count);
-    if (byte < 0x80) return true;
+namespace gpb = google::protobuf;
+
+bool same_field(const leakguard::decoders::protobuf::WireField& ours, const gpb::UnknownField& theirs,
+                std::string_view bytes) {
+  using leakguard::decoders::protobuf::Wire;
+  if (ours.number != static_cast<std::uint32_t>(theirs.number())) return false;
+  switch (theirs.type()) {
+    case gpb::UnknownField::TYPE_VARINT: return ours.wire == Wire::varint && ours.value == theirs.varint();
+    case gpb::UnknownField::TYPE_FIXED32: return ours.wire == Wire::fixed32 && ours.value == theirs.fixed32();
+    case gpb::UnknownField::TYPE_FIXED64: return ours.wire == Wire::fixed64 && ours.value == theirs.fixed64();
+    case gpb::UnknownField::TYPE_LENGTH_DELIMITED:
+      return ours.wire == Wire::length && bytes.substr(ours.offset, ours.size) == theirs.length_delimited();
+    default: return false;
   }
-  return false;
 }
 
-bool reference_is_message(std::string_view bytes) {
-  std::size_t pos = 0;
-  int fields = 0;
-  while (pos < bytes.size()) {
-    unsigned __int128 tag = 0;
-    if (!reference_varint(bytes, pos, tag)) return false;
-    if (tag > 0xffffffffu) return false;
-    const unsigned wire = static_cast<unsigned>(tag & 7);
-    const unsigned long long number = static_cast<unsigned long long>(tag >> 3);
-    if (number < 1 || number > 536870911ull) return false;
-    unsigned __int128 skip = 0;
-    if (wire == 0) {
-      if (!reference_varint(bytes, pos, skip)) return false;
-      skip = 0;
-    } else if (wire == 1) {
-      skip = 8;
-    } else if (wire == 5) {
-      skip = 4;
-    } else if (wire == 2) {
-      if (!reference_varint(bytes, pos, skip)) return false;
-    } else {
-      return false;
-    }
-    if (skip > bytes.size() - pos) return false;
-    pos += static_cast<std::size_t>(skip);
-    ++fields;
-  }
-  return fields > 0;
+// Our parse of one message level against libprotobuf's; traps on any difference.
+void differential(std::string_view bytes) {
+  namespace wire = leakguard::decoders::protobuf;
+  std::vector<wire::WireField> ours;
+  const bool ours_ok = wire::parse_fields(bytes, 1u << 20, [&](const wire::WireField& field) { ours.push_back(field); });
+  gpb::UnknownFieldSet theirs;
+  const bool theirs_ok = theirs.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  bool group = false;
+  for (int i = 0; theirs_ok && i < theirs.field_count(); ++i) group = group || theirs.field(i).type() == gpb::UnknownField::TYPE_GROUP;
+  if (ours_ok != (theirs_ok && !group && theirs.field_count() > 0)) __builtin_trap();
+  if (!ours_ok) return;
+  if (ours.size() != static_cast<std::size_t>(theirs.field_count())) __builtin_trap();
+  for (std::size_t i = 0; i < ours.size(); ++i)
+    if (!same_field(ours[i], theirs.field(static_cast<int>(i)), bytes)) __builtin_trap();
 }
 
 }  // namespace
@@ -70,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
 
+  differential(bytes);
   const bool message = wire::is_message(bytes);
-  if (message != reference_is_message(bytes)) __builtin_trap();
   wire::WalkLimits limits;
   limits.max_depth = 8;
   limits.max_fields = 2000;

@@ -68,7 +68,8 @@ nghttp2_nv field(std::string_view name, std::string_view value) {
                     NGHTTP2_NV_FLAG_NONE};
 }
 
-std::vector<nghttp2_nv> fields(const std::vector<Http2Field>& list) {
+template <class Field>  // Http2Field, HttpHeader: anything with a name and a value
+std::vector<nghttp2_nv> fields(const std::vector<Field>& list) {
   std::vector<nghttp2_nv> out;
   out.reserve(list.size());
   for (const auto& f : list) out.push_back(field(f.name, f.value));
@@ -103,12 +104,6 @@ void credit(nghttp2_session* session, std::int32_t stream, bool stream_open, std
     nghttp2_session_consume_connection(session, n);
 }
 
-std::size_t take_front(std::string& buffer, std::uint8_t* out, std::size_t length) {
-  const auto n = std::min(length, buffer.size());
-  std::memcpy(out, buffer.data(), n);
-  buffer.erase(0, n);
-  return n;
-}
 
 }  // namespace
 
@@ -321,7 +316,7 @@ struct Http2Bridge::Callbacks {
                                    std::uint32_t* flags, nghttp2_data_source* source, void* user_data) {
     auto& self = bridge(user_data);
     auto& exchange = *static_cast<Http2Exchange*>(source->ptr);
-    const auto n = take_front(exchange.to_upstream, out, length);
+    const auto n = exchange.to_upstream.take(out, length);
     const auto already = std::min(n, exchange.to_upstream_consumed);
     exchange.to_upstream_consumed -= already;
     credit(self.client_leg_, exchange.client_stream, !exchange.client_closed, n - already);
@@ -330,9 +325,7 @@ struct Http2Bridge::Callbacks {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
       if (!exchange.request.trailers.empty()) {
         *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        std::vector<Http2Field> trailers;
-        for (const auto& t : exchange.request.trailers) trailers.push_back({t.name, t.value});
-        const auto nva = fields(trailers);
+        const auto nva = fields(exchange.request.trailers);
         nghttp2_submit_trailer(session, exchange.upstream_stream, nva.data(), nva.size());
       }
     }
@@ -343,7 +336,7 @@ struct Http2Bridge::Callbacks {
                                     std::uint32_t* flags, nghttp2_data_source* source, void* user_data) {
     auto& self = bridge(user_data);
     auto& exchange = *static_cast<Http2Exchange*>(source->ptr);
-    const auto n = take_front(exchange.to_client, out, length);
+    const auto n = exchange.to_client.take(out, length);
     exchange.response_bytes += n;
     if (exchange.upstream_stream > 0 && !self.upstream_gone_)
       credit(self.upstream_leg_, exchange.upstream_stream, !exchange.upstream_closed, n);
@@ -481,7 +474,7 @@ void Http2Bridge::request_head_done(Http2Exchange& exchange) {
   if (iequals(head.method, "CONNECT")) {
     // A tunnel inside a stream (RFC 9113 8.5) would carry bytes no detector sees as a request.
     report_once("h2_connect_refused", "CONNECT inside an HTTP/2 connection is not relayed");
-    exchange.outcome = "refused";
+    exchange.outcome = Http2Exchange::Outcome::refused;
     exchange.judged = true;
     exchange.discard_request = true;
     reset_client(exchange, NGHTTP2_REFUSED_STREAM);
@@ -521,7 +514,7 @@ void Http2Bridge::judge(Http2Exchange& exchange) {
       // Same-length masks: the held bytes are exactly the (redacted) body.
       exchange.request.head = std::move(verdict.redacted.head);
       exchange.request.trailers = std::move(verdict.redacted.trailers);
-      exchange.to_upstream = std::move(verdict.redacted.body);
+      exchange.to_upstream.assign(std::move(verdict.redacted.body));
       exchange.to_upstream_consumed = exchange.to_upstream.size();
       break;
     case Http2Verdict::Kind::forward: break;
@@ -531,7 +524,7 @@ void Http2Bridge::judge(Http2Exchange& exchange) {
 
 void Http2Bridge::submit_upstream(Http2Exchange& exchange) {
   if (upstream_gone_) {
-    exchange.outcome = "refused";
+    exchange.outcome = Http2Exchange::Outcome::refused;
     exchange.discard_request = true;
     reset_client(exchange, NGHTTP2_REFUSED_STREAM);
     return;
@@ -559,7 +552,7 @@ void Http2Bridge::submit_upstream(Http2Exchange& exchange) {
   const auto stream = nghttp2_submit_request(upstream_leg_, nullptr, nva.data(), nva.size(),
                                              body_follows ? &provider : nullptr, &exchange);
   if (stream < 0) {
-    exchange.outcome = "refused";
+    exchange.outcome = Http2Exchange::Outcome::refused;
     exchange.discard_request = true;
     reset_client(exchange, NGHTTP2_REFUSED_STREAM);
     return;
@@ -568,7 +561,7 @@ void Http2Bridge::submit_upstream(Http2Exchange& exchange) {
 }
 
 void Http2Bridge::answer_blocked(Http2Exchange& exchange, const std::string& reason) {
-  exchange.outcome = "blocked";
+  exchange.outcome = Http2Exchange::Outcome::blocked;
   exchange.discard_request = true;
   exchange.answered = true;
   exchange.response_ended = true;
@@ -582,7 +575,7 @@ void Http2Bridge::answer_blocked(Http2Exchange& exchange, const std::string& rea
     return;
   }
   exchange.status = 403;
-  exchange.to_client = "leakguard blocked this request: " + reason + "\n";
+  exchange.to_client.assign("leakguard blocked this request: " + reason + "\n");
   const std::string length = std::to_string(exchange.to_client.size());
   const nghttp2_nv nva[] = {field(":status", "403"), field("content-type", "text/plain; charset=utf-8"),
                             field("content-length", length)};
@@ -606,7 +599,7 @@ void Http2Bridge::submit_client_response(Http2Exchange& exchange) {
 
 void Http2Bridge::reset_client(Http2Exchange& exchange, std::uint32_t code) {
   if (exchange.client_closed) return;
-  if (exchange.outcome == "forwarded") exchange.outcome = "reset";
+  if (exchange.outcome == Http2Exchange::Outcome::forwarded) exchange.outcome = Http2Exchange::Outcome::reset;
   exchange.reset_code = code;
   nghttp2_submit_rst_stream(client_leg_, NGHTTP2_FLAG_NONE, exchange.client_stream, code);
 }
@@ -617,7 +610,7 @@ void Http2Bridge::client_stream_closed(std::int32_t stream, std::uint32_t code) 
   exchange->client_closed = true;
   if (code != NGHTTP2_NO_ERROR && exchange->reset_code == 0) {
     exchange->reset_code = code;
-    if (exchange->outcome == "forwarded") exchange->outcome = "reset";
+    if (exchange->outcome == Http2Exchange::Outcome::forwarded) exchange->outcome = Http2Exchange::Outcome::reset;
     // Rapid Reset (CVE-2023-44487): streams opened and cancelled before any answer cost the origin
     // work and the phone nothing. Past a bound the connection is ended.
     if (!exchange->answered && ++premature_resets_ > max_premature_resets)
@@ -646,7 +639,7 @@ void Http2Bridge::upstream_stream_closed(Http2Exchange& exchange, std::uint32_t 
       exchange.status = 502;
       exchange.response_ended = true;
       exchange.response_head = {{":status", "502"}, {"content-type", "text/plain; charset=utf-8"}};
-      exchange.to_client = "upstream ended the stream without a response\n";
+      exchange.to_client.assign("upstream ended the stream without a response\n");
       submit_client_response(exchange);
     } else {
       reset_client(exchange, NGHTTP2_INTERNAL_ERROR);  // a response cut short
@@ -701,6 +694,16 @@ bool Http2Bridge::take_control_frame_token() {
   if (control_tokens_ < 1) return false;
   control_tokens_ -= 1;
   return true;
+}
+
+std::string_view to_string(Http2Exchange::Outcome outcome) {
+  switch (outcome) {
+    case Http2Exchange::Outcome::forwarded: return "forwarded";
+    case Http2Exchange::Outcome::blocked: return "blocked";
+    case Http2Exchange::Outcome::reset: return "reset";
+    case Http2Exchange::Outcome::refused: return "refused";
+  }
+  return "forwarded";
 }
 
 void Http2Bridge::report_once(std::string_view error, std::string_view detail) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/http_message.hpp"
+#include "proxy/byte_queue.hpp"
 
 struct nghttp2_session;
 struct nghttp2_option;
@@ -57,7 +58,8 @@ struct Http2Exchange {
   std::uint64_t response_bytes = 0;  // DATA bytes to the client
   Clock::time_point started = Clock::now();
   std::optional<Clock::time_point> first_response_byte;
-  std::string outcome = "forwarded";  // forwarded | blocked | reset | refused
+  enum class Outcome { forwarded, blocked, reset, refused };
+  Outcome outcome = Outcome::forwarded;
   std::vector<std::string> secrets;   // identifier texts found in this request: masked in its events
   std::uint32_t reset_code = 0;       // RST_STREAM error code when the stream was reset
 
@@ -75,13 +77,15 @@ struct Http2Exchange {
   std::size_t header_bytes = 0;   // of the header block being received
   std::size_t header_fields = 0;
   std::vector<Http2Field> cookie_crumbs;
-  std::string to_upstream;        // request DATA waiting for the origin's window
+  ByteQueue to_upstream;          // request DATA waiting for the origin's window
   std::size_t to_upstream_consumed = 0;  // its leading bytes already credited to the client
-  std::string to_client;          // response DATA waiting for the phone's window
+  ByteQueue to_client;            // response DATA waiting for the phone's window
   std::vector<Http2Field> response_head;
   std::vector<Http2Field> response_trailers;
   bool response_in_trailers = false;
 };
+
+std::string_view to_string(Http2Exchange::Outcome outcome);
 
 // What the caller decides about a stream.
 struct Http2Verdict {

@@ -96,7 +96,7 @@ class Http2SessionHooks final : public Http2Hooks {
         .add("method", exchange.request.head.method)
         .add("url", url)
         .add("status", exchange.status)
-        .add("outcome", exchange.outcome)
+        .add("outcome", to_string(exchange.outcome))
         .add("request_bytes", exchange.request_bytes)
         .add("response_bytes", exchange.response_bytes)
         .add("ttfb_ms",

@@ -379,6 +379,16 @@ CapturedRequests parse_captured_requests(std::string_view bytes, std::size_t max
     }
     if (step.consumed == 0 && step.boundary == HttpStreamParser::Boundary::need_more) break;
   }
+  if (in_message && offset == bytes.size()) {
+    // A request without a body that ends the capture: llhttp paused at its head and reports the
+    // end of the message on the next call, which needs no bytes. One cut inside its body stays open.
+    const auto step = parser.parse({});
+    if (step.boundary == HttpStreamParser::Boundary::message_complete) {
+      current.trailers = parser.trailers();
+      result.requests.push_back(std::move(current));
+      in_message = false;
+    }
+  }
   if (in_message) {
     // A capture cut in the middle of a body still deserves inspection of what is there.
     current.body_truncated = true;

@@ -50,6 +50,30 @@ std::string client_address(std::string_view client) {
   return std::string(client);
 }
 
+// `leakguard scan` of a bare HTTP capture knows no address, only the request: the destination is
+// the URL's host ("http://h.example:8080/p" -> "h.example", 8080; "[::1]" -> "::1").
+void host_of_url(std::string_view url, std::string& host, std::uint64_t& port) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return;
+  std::string_view authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view port_text;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return;
+    if (authority.substr(close + 1).starts_with(':')) port_text = authority.substr(close + 2);
+    authority = authority.substr(1, close - 1);
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    port_text = authority.substr(colon + 1);
+    authority = authority.substr(0, colon);
+  }
+  host = lower(authority);
+  port = url.starts_with("https") ? 443 : 80;
+  if (!port_text.empty() && port_text.size() <= 5 && port_text.find_first_not_of("0123456789") == std::string_view::npos)
+    port = std::stoull(std::string(port_text));
+}
+
 void keep_earliest(std::string& current, std::string_view ts) {
   // RFC 3339 UTC with a fixed width sorts as text.
   if (!ts.empty() && (current.empty() || ts < current)) current = ts;
@@ -76,6 +100,9 @@ std::string device_of(const Json& event) {
   if (!device.empty()) return std::string(device);
   const auto client = text(event, "client");
   if (!client.empty()) return "client " + client_address(client);
+  // `scan` output without a profile: each capture file is usually one phone.
+  const auto source = text(event, "source");
+  if (!source.empty()) return "source " + std::string(source);
   return "unknown client";
 }
 
@@ -167,6 +194,8 @@ void ReportBuilder::add_finding(const Json& event) {
   const Json& dst = member(event, "dst");
   RowKey key{device_of(event), lower(text(dst, "host")), std::string(text(dst, "ip")), upper(text(dst, "country")),
              std::string(identifier)};
+  std::uint64_t url_port = 0;
+  if (key.host.empty() && key.ip.empty()) host_of_url(text(event, "url"), key.host, url_port);
   auto [found, inserted] = rows_.try_emplace(key);
   LeakRow& row = found->second;
   if (inserted) {
@@ -182,12 +211,14 @@ void ReportBuilder::add_finding(const Json& event) {
   keep_latest(row.last_seen, ts);
   const auto port = member(dst, "port");
   if (port.is_number_unsigned()) row.ports.insert(std::to_string(port.get<std::uint64_t>()));
+  if (url_port != 0) row.ports.insert(std::to_string(url_port));
   const auto transport = text(event, "transport");
   row.transports.insert(transport.empty() ? "unknown" : transport);
   row.encodings.insert(text(event, "encoding"));
   row.detections.insert(text(event, "method_of_detection"));
+  // `scan` output has a source and takes no action on what it reads.
   const auto action = text(event, "action");
-  ++row.actions[std::string(action.empty() ? "unknown" : action)];
+  ++row.actions[std::string(!action.empty() ? action : !text(event, "source").empty() ? "scanned" : "unknown")];
   row.severity = std::max(row.severity, severity(identifier, transport, key.country, options_.home_country));
   auto& state = devices_[key.device];
   if (transport == "dns") state.dns.leaking.insert(key.host);

@@ -43,7 +43,7 @@ struct LeakRow {
   BoundedSet transports;
   BoundedSet encodings;
   BoundedSet detections;  // method_of_detection: known | heuristic
-  std::map<std::string, std::uint64_t> actions;  // logged | blocked | redacted | allowed
+  std::map<std::string, std::uint64_t> actions;  // logged | blocked | redacted | allowed | scanned (`scan`)
   int severity = 0;  // the worst of its findings (reports/severity.hpp)
 
   // "host" when known, else the IP: what the baseline diff compares.
@@ -116,7 +116,8 @@ struct ReportOptions {
   std::size_t max_event_types = 64;  // distinct "type" values counted by name; the rest as "(other)"
 };
 
-// "lab-phone-01" from the event's `device`, else "client 10.42.0.12" from `client`.
+// "lab-phone-01" from the event's `device`, else "client 10.42.0.12" from `client`, else (`scan` output
+// without a profile) "source capture.har" from `source`.
 std::string device_of(const Json& event);
 
 class ReportBuilder {

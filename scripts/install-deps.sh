@@ -7,7 +7,9 @@ packages=(
   # build
   build-essential cmake pkg-config
   libboost-dev libboost-system-dev libssl-dev openssl libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev
-  node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev libldns-dev
+  node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev libprotobuf-dev libldns-dev
+  # protoc: tests/data/protobuf/schema/make_sets.sh writes the descriptor-set fixtures with it
+  protobuf-compiler
   # tests
   doctest-dev python3 python3-pytest python3-yaml curl iproute2 nftables
   libmaxmind-db-writer-perl clang libclang-rt-14-dev chromium
@@ -18,13 +20,24 @@ packages=(
   python3-h2 python3-hyperframe python3-hpack python3-grpcio python3-protobuf nghttp2-client
   # benchmarks
   libbenchmark-dev wrk nginx-light
-  # (nginx-light has the http2 module, which bench/h2_bench.sh and the h2 tests use; mitmproxy, the
-  # peer in bench/h2_bench.sh, is left out: on Debian 12 it upgrades libbrotli-dev/libbrotli1, a
-  # build dependency, so the bench measures it only where it is installed already)
+  # (nginx-light has the http2 module, which bench/h2_bench.sh and the h2 tests use; mitmproxy is
+  # the peer proxy in bench/h2_bench.sh. It pulls the security update of libbrotli1/libbrotli-dev,
+  # the same 1.0.9 that leakguard builds against.)
+  mitmproxy
   # Debian packages (scripts/package.sh) and the arm64 cross build under qemu-user (scripts/build.sh
   # arm64; its libraries are unpacked into a sysroot by scripts/arm64-sysroot.sh, not installed)
   debhelper lintian help2man bash-completion crossbuild-essential-arm64 qemu-user file binutils
 )
+
+# The browser-recorded HAR test (tests/integration/test_scan_har.py): playwright-core, pinned by
+# tests/integration/browser/package-lock.json, drives Debian's chromium (no browser download). It
+# needs the machine's node and npm; without them that one test skips.
+browser_dir="$(dirname "$0")/../tests/integration/browser"
+if command -v npm > /dev/null && [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
+  echo "install-deps: npm ci in tests/integration/browser (playwright-core)"
+  npm ci --prefix "$browser_dir" --no-audit --no-fund > /dev/null ||
+    echo "install-deps: npm ci failed (no registry?); the browser-recorded HAR test will skip" >&2
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -147,9 +147,17 @@ class Walker {
   bool scalar_alone_ = false;
 };
 
-// Where the string that is still open at the end of `text` starts (the text was cut inside it), or
-// text.size(): the opening quote of the last string, found by counting unescaped quotes. Only
-// called when simdjson reported an unclosed string.
+}  // namespace
+
+bool looks_like_json(std::string_view text) {
+  for (const char c : text) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    return c == '{' || c == '[';
+  }
+  return false;
+}
+
+// Counts unescaped quotes from the start; only called once simdjson reported an unclosed string.
 std::size_t unclosed_string(std::string_view text) {
   std::size_t open = text.size();
   bool inside = false;
@@ -162,16 +170,6 @@ std::size_t unclosed_string(std::string_view text) {
     }
   }
   return inside ? open : text.size();
-}
-
-}  // namespace
-
-bool looks_like_json(std::string_view text) {
-  for (const char c : text) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    return c == '{' || c == '[';
-  }
-  return false;
 }
 
 JsonParseResult parse_json_fields(std::string_view text, std::size_t max_fields,

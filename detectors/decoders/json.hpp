@@ -35,4 +35,8 @@ JsonParseResult parse_json_fields(std::string_view text, std::size_t max_fields,
 // Quick check before parsing: first non-space byte is '{' or '['.
 bool looks_like_json(std::string_view text);
 
+// Where the string that is still open at the end of `text` starts (the text was cut inside it), or
+// text.size(): simdjson refuses such a text as a whole, so callers parse the part before it.
+std::size_t unclosed_string(std::string_view text);
+
 }  // namespace leakguard::decoders

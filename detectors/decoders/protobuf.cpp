@@ -23,10 +23,14 @@ bool for_each_field(std::string_view bytes, std::size_t max_fields, Visit&& fiel
   std::size_t pos = 0;
   std::size_t count = 0;
   while (pos < bytes.size()) {
-    std::uint64_t tag = 0;
-    if (!read_varint(bytes, pos, tag) || tag > std::numeric_limits<std::uint32_t>::max()) return false;
+    std::uint64_t wide_tag = 0;
+    if (!read_varint(bytes, pos, wide_tag)) return false;
+    // A tag is a 32-bit varint. libprotobuf and protobuf-java (what the receiving end of a phone's
+    // call most likely runs) read a longer one and keep its low 32 bits, so we do too: a message
+    // that parses there parses here (fuzz/fuzz_protobuf.cpp checks it against libprotobuf).
+    const auto tag = static_cast<std::uint32_t>(wide_tag);
     WireField out;
-    out.number = static_cast<std::uint32_t>(tag >> 3);
+    out.number = tag >> 3;
     if (out.number == 0 || out.number > max_field_number) return false;
     switch (tag & 7) {
       case 0:

@@ -4,77 +4,47 @@
 #include <fstream>
 #include <sstream>
 
-#include "detectors/decoders/protobuf.hpp"
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
 
 namespace leakguard::decoders::protobuf {
 namespace {
 
-// Field numbers of google/protobuf/descriptor.proto.
-namespace field_number {
-constexpr std::uint32_t set_file = 1;
-constexpr std::uint32_t file_package = 2, file_message_type = 4, file_service = 6;
-constexpr std::uint32_t message_name = 1, message_field = 2, message_nested_type = 3;
-constexpr std::uint32_t field_name = 1, field_number_ = 3, field_type = 5, field_type_name = 6;
-constexpr std::uint32_t service_name = 1, service_method = 2;
-constexpr std::uint32_t method_name = 1, method_input_type = 2;
-constexpr std::uint64_t type_message = 11;
-}  // namespace field_number
+namespace gpb = google::protobuf;
 
-struct Problem {
-  std::string what;
-};
-
-// The length-delimited and varint fields of one message of a descriptor.
-struct Parsed {
-  std::vector<std::pair<std::uint32_t, std::string_view>> bytes;
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> numbers;
-  std::string_view first(std::uint32_t number) const {
-    for (const auto& [n, value] : bytes)
-      if (n == number) return value;
-    return {};
+// The first problem libprotobuf reports while building a file, with the element it is about.
+class FirstError : public gpb::DescriptorPool::ErrorCollector {
+ public:
+  void AddError(const std::string& file, const std::string& element, const gpb::Message*, ErrorLocation,
+                const std::string& message) override {
+    if (text.empty()) text = file + ": " + (element.empty() ? "" : element + ": ") + message;
   }
+  std::string text;
 };
 
-Parsed parse(std::string_view bytes, std::string_view what) {
-  Parsed out;
-  const bool ok = parse_fields(bytes, 1u << 20, [&](const WireField& field) {
-    if (field.wire == Wire::length) out.bytes.emplace_back(field.number, bytes.substr(field.offset, field.size));
-    else if (field.wire == Wire::varint) out.numbers.emplace_back(field.number, field.value);
-  });
-  if (!ok && !bytes.empty()) throw Problem{"not a FileDescriptorSet (" + std::string(what) + " does not parse)"};
-  return out;
-}
-
-std::string joined(std::string_view scope, std::string_view name) {
-  return scope.empty() ? std::string(name) : std::string(scope) + "." + std::string(name);
-}
-
-std::string strip_dot(std::string_view type) { return std::string(type.substr(!type.empty() && type[0] == '.')); }
-
-void add_message(std::string_view bytes, std::string_view scope, std::map<std::string, SchemaMessage, std::less<>>& out) {
-  const Parsed message = parse(bytes, "a message type");
+void add_message(const gpb::Descriptor& descriptor, std::map<std::string, SchemaMessage, std::less<>>& out) {
   SchemaMessage schema;
-  schema.full_name = joined(scope, message.first(field_number::message_name));
-  for (const auto& [number, content] : message.bytes) {
-    if (number == field_number::message_nested_type) add_message(content, schema.full_name, out);
-    if (number != field_number::message_field) continue;
-    const Parsed field = parse(content, "a field");
+  schema.full_name = descriptor.full_name();
+  for (int i = 0; i < descriptor.field_count(); ++i) {
+    const gpb::FieldDescriptor& field = *descriptor.field(i);
     SchemaField out_field;
-    out_field.name = std::string(field.first(field_number::field_name));
-    std::uint64_t type = 0;
-    for (const auto& [n, value] : field.numbers) {
-      if (n == field_number::field_number_) out_field.number = static_cast<std::uint32_t>(value);
-      if (n == field_number::field_type) type = value;
-    }
-    const std::string_view type_name = field.first(field_number::field_type_name);
-    if (type == field_number::type_message || (type == 0 && !type_name.empty())) out_field.message_type = strip_dot(type_name);
-    if (out_field.name.empty() || out_field.number == 0)
-      throw Problem{"message " + schema.full_name + " has a field without a name or number"};
+    out_field.number = static_cast<std::uint32_t>(field.number());
+    out_field.name = field.name();
+    if (field.message_type()) out_field.message_type = field.message_type()->full_name();
     schema.fields.push_back(std::move(out_field));
   }
   std::sort(schema.fields.begin(), schema.fields.end(),
             [](const SchemaField& a, const SchemaField& b) { return a.number < b.number; });
   out[schema.full_name] = std::move(schema);
+  for (int i = 0; i < descriptor.nested_type_count(); ++i) add_message(*descriptor.nested_type(i), out);
+}
+
+std::string read_file(const std::string& path, bool& ok) {
+  std::ifstream in(path, std::ios::binary);
+  ok = static_cast<bool>(in);
+  std::stringstream content;
+  if (ok) content << in.rdbuf();
+  return content.str();
 }
 
 }  // namespace
@@ -87,45 +57,42 @@ const SchemaField* SchemaMessage::field(std::uint32_t number) const {
 
 std::shared_ptr<const Schema> Schema::load(const ProtobufSettings& settings, const std::string& config_source) {
   auto schema = std::make_shared<Schema>();
+  // One pool for every set: a later set may use the types of an earlier one.
+  gpb::DescriptorPool pool;
   for (const std::string& path : settings.descriptor_sets) {
     const auto fail = [&](const std::string& what) {
       throw ConfigError(config_source, 0, 0, "protobuf.descriptor_sets: " + path + ": " + what);
     };
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot be read");
-    std::stringstream content;
-    content << in.rdbuf();
-    const std::string bytes = content.str();
+    bool readable = false;
+    const std::string bytes = read_file(path, readable);
+    if (!readable) fail("cannot be read");
     if (bytes.empty()) fail("is empty (expected the output of protoc --descriptor_set_out)");
-    try {
-      const Parsed set = parse(bytes, "the file");
-      for (const auto& [number, file_bytes] : set.bytes) {
-        if (number != field_number::set_file) continue;
-        const Parsed file = parse(file_bytes, "a file descriptor");
-        const std::string package(file.first(field_number::file_package));
-        for (const auto& [n, content] : file.bytes) {
-          if (n == field_number::file_message_type) add_message(content, package, schema->messages_);
-          if (n != field_number::file_service) continue;
-          const Parsed service = parse(content, "a service");
-          const std::string service_name = joined(package, service.first(field_number::service_name));
-          for (const auto& [m, method_bytes] : service.bytes) {
-            if (m != field_number::service_method) continue;
-            const Parsed method = parse(method_bytes, "a method");
-            schema->roots_["/" + service_name + "/" + std::string(method.first(field_number::method_name))] =
-                strip_dot(method.first(field_number::method_input_type));
-          }
-        }
+    gpb::FileDescriptorSet set;
+    if (!set.ParseFromString(bytes) || set.file_size() == 0)
+      fail("not a FileDescriptorSet (write it with protoc --descriptor_set_out)");
+    for (const gpb::FileDescriptorProto& file_proto : set.file()) {
+      if (const gpb::FileDescriptor* known = pool.FindFileByName(file_proto.name())) {
+        gpb::FileDescriptorProto known_proto;
+        known->CopyTo(&known_proto);
+        if (known_proto.SerializeAsString() == file_proto.SerializeAsString()) continue;  // in two sets
+        fail(file_proto.name() + " differs from the file of that name in an earlier descriptor set");
       }
-      if (schema->messages_.empty()) fail("defines no message (is it a FileDescriptorSet?)");
-    } catch (const Problem& problem) {
-      fail(problem.what);
+      FirstError error;
+      const gpb::FileDescriptor* file = pool.BuildFileCollectingErrors(file_proto, &error);
+      if (!file) {
+        const bool missing_import = error.text.find("has not been loaded") != std::string::npos;
+        fail(error.text + (missing_import ? " (write the set with protoc --include_imports)" : ""));
+      }
+      for (int i = 0; i < file->message_type_count(); ++i) add_message(*file->message_type(i), schema->messages_);
+      for (int i = 0; i < file->service_count(); ++i) {
+        const gpb::ServiceDescriptor& service = *file->service(i);
+        for (int m = 0; m < service.method_count(); ++m)
+          schema->roots_["/" + service.full_name() + "/" + service.method(m)->name()] =
+              service.method(m)->input_type()->full_name();
+      }
     }
+    if (schema->messages_.empty()) fail("defines no message");
   }
-  for (const auto& [name, message] : schema->messages_)
-    for (const auto& field : message.fields)
-      if (!field.message_type.empty() && !schema->message(field.message_type))
-        throw ConfigError(config_source, 0, 0, "protobuf.descriptor_sets: field " + name + "." + field.name +
-                                                   " is of type " + field.message_type + ", which no file defines");
   for (const auto& [path, type] : settings.messages) {
     if (!schema->message(type))
       throw ConfigError(config_source, 0, 0, "protobuf.messages: '" + path + "': no descriptor set defines message " + type);

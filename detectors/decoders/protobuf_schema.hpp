@@ -1,8 +1,8 @@
 // Descriptor sets (`protoc --descriptor_set_out`): the field names of the messages a request
 // carries, for `where` ("body.protobuf:checkin.Network.imsi") and as key context (a field named
-// `imsi` makes a 15-digit string an IMSI), exactly as JSON keys are. A FileDescriptorSet is itself
-// protobuf; it is read with the walker's field parser (decoders/protobuf.hpp), knowing the field
-// numbers of descriptor.proto, because Debian's libprotobuf-dev could not be installed here.
+// `imsi` makes a 15-digit string an IMSI), exactly as JSON keys are. The sets are read and
+// cross-checked by libprotobuf (a DescriptorPool: imports, types, duplicates); what the walker
+// needs of them, every message type (nested ones too) with its fields, is copied out once.
 //
 // Which message a request holds: a gRPC call's method input type (path "/pkg.Service/Method"), or
 // the type configured for the request's path (`protobuf.messages`).

@@ -105,6 +105,18 @@ TEST_CASE("protobuf walk: only bytes that parse to their end") {
   CHECK(text.leaves[0].kind == wire::Leaf::Kind::text);
 }
 
+TEST_CASE("protobuf walk: a tag varint longer than 32 bits keeps its low 32 bits, as libprotobuf reads it") {
+  // Field 2, wire type 2, written as a 6-byte varint whose high bits libprotobuf and protobuf-java
+  // discard: the receiving server sees field 2 = "353209091234567", so must we.
+  const std::string long_tag = std::string("\x92\x80\x80\x80\x80\x01", 6) + "\x0f" + "353209091234567";
+  const auto walked = walk(long_tag);
+  REQUIRE(walked.result.message);
+  REQUIRE(walked.paths.size() == 1);
+  CHECK(walked.paths[0] == "2");
+  // Only the wire type and number of the low 32 bits count: field 0 there is still no field.
+  CHECK_FALSE(wire::is_message(std::string("\x82\x80\x80\x80\x80\x01\x00", 7)));
+}
+
 TEST_CASE("protobuf walk: depth and work are bounded") {
   std::string message = pb::number(1, 1);
   for (int i = 0; i < 40; ++i) message = pb::bytes(1, message + pb::number(2, 2));
@@ -321,35 +333,11 @@ TEST_CASE("false accepts: the shared corpus, random text and random bytes") {
   }
 }
 
-// Descriptor sets: the bytes protoc --descriptor_set_out writes for
-//   package checkin;
-//   message Network { string name = 1; string imsi = 3; }
-//   message Device { string imei = 6; Network network = 7; }
-//   message CheckinRequest { fixed64 id = 2; Device device = 4; }
-//   service Checkin { rpc Check(CheckinRequest) returns (CheckinRequest); }
-// built by hand (protobuf-compiler is not installed here).
+// Descriptor sets: written by protoc from tests/data/protobuf/schema/*.proto (make_sets.sh there).
 namespace {
 
-std::string descriptor_field(std::string_view name, std::uint32_t number, int type, std::string_view type_name = {}) {
-  std::string out = pb::bytes(1, name) + pb::number(3, number) + pb::number(4, 1) + pb::number(5, static_cast<std::uint64_t>(type));
-  if (!type_name.empty()) out += pb::bytes(6, type_name);
-  return out;
-}
-
-std::string checkin_descriptor_set() {
-  const std::string network = pb::bytes(1, "Network") + pb::bytes(2, descriptor_field("name", 1, 9)) +
-                              pb::bytes(2, descriptor_field("imsi", 3, 9));
-  const std::string device = pb::bytes(1, "Device") + pb::bytes(2, descriptor_field("imei", 6, 9)) +
-                             pb::bytes(2, descriptor_field("network", 7, 11, ".checkin.Network"));
-  const std::string request = pb::bytes(1, "CheckinRequest") + pb::bytes(2, descriptor_field("id", 2, 6)) +
-                              pb::bytes(2, descriptor_field("device", 4, 11, ".checkin.Device"));
-  const std::string method = pb::bytes(1, "Check") + pb::bytes(2, ".checkin.CheckinRequest") +
-                             pb::bytes(3, ".checkin.CheckinRequest");
-  const std::string file = pb::bytes(1, "checkin.proto") + pb::bytes(2, "checkin") + pb::bytes(4, network) +
-                           pb::bytes(4, device) + pb::bytes(4, request) +
-                           pb::bytes(6, pb::bytes(1, "Checkin") + pb::bytes(2, method));
-  return pb::bytes(1, file);
-}
+const std::string schema_dir = std::string(LEAKGUARD_SOURCE_DIR) + "/tests/data/protobuf/schema/";
+const std::string checkin_set = schema_dir + "checkin.pb";
 
 std::string temp_file(std::string_view name, std::string_view content) {
   const std::string path = "/tmp/leakguard-protobuf-test-" + std::to_string(::getpid()) + "-" + std::string(name);
@@ -361,10 +349,19 @@ std::string schema_yaml(const std::string& devices, const std::string& file) {
   return devices + "protobuf:\n  descriptor_sets: [\"" + file + "\"]\n  messages: { \"/checkin\": checkin.CheckinRequest }\n";
 }
 
+std::string schema_error(const std::string& yaml) {
+  try {
+    Inspector inspector(test::config_from(yaml));
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
 }  // namespace
 
 TEST_CASE("descriptor sets: field names in where, and as key context") {
-  const std::string file = temp_file("checkin.pb", checkin_descriptor_set());
+  const std::string& file = checkin_set;
   const std::string message = pb::bytes(4, pb::bytes(6, "353209091234567") + pb::bytes(7, pb::bytes(3, "242016601234567")));
   Inspector profiled(test::config_from(schema_yaml(test::lab_phone_yaml, file)));
   InspectionContext context;
@@ -373,6 +370,11 @@ TEST_CASE("descriptor sets: field names in where, and as key context") {
   INFO(test::describe(known));
   CHECK(test::find(known, IdentifierKind::imei, "protobuf", "body.protobuf:checkin.Device.imei"));
   CHECK(test::find(known, IdentifierKind::imsi, "protobuf", "body.protobuf:checkin.Network.imsi"));
+  // A nested message type (Device.Radio) is named with its full name.
+  const auto radio = profiled.inspect_request(
+      post("application/x-protobuf", pb::bytes(4, pb::bytes(8, pb::bytes(2, "8947016601234567890")))), context);
+  INFO(test::describe(radio));
+  CHECK(test::find(radio, IdentifierKind::iccid, "protobuf", "body.protobuf:checkin.Device.Radio.iccid"));
 
   // gRPC: the method's input type names the frame's fields.
   auto call = post("application/grpc-web+proto", pb::grpc_frame(message));
@@ -387,25 +389,29 @@ TEST_CASE("descriptor sets: field names in where, and as key context") {
   CHECK(test::find(named, IdentifierKind::imsi, "protobuf", "body.protobuf:checkin.Network.imsi"));
   Inspector unnamed(test::config_from("devices: []\n"));
   CHECK_FALSE(test::find(unnamed.inspect_request(post("application/x-protobuf", message), {}), IdentifierKind::imsi));
-  std::remove(file.c_str());
 }
 
 TEST_CASE("descriptor sets: a bad file is a configuration error naming it") {
-  const auto error_of = [](const std::string& yaml) -> std::string {
-    try {
-      Inspector inspector(test::config_from(yaml));
-    } catch (const ConfigError& error) {
-      return error.what();
-    }
-    return "no error";
-  };
   const std::string missing = "/tmp/leakguard-protobuf-test-missing.pb";
-  CHECK(error_of(schema_yaml("", missing)).find(missing + ": cannot be read") != std::string::npos);
+  CHECK(schema_error(schema_yaml("", missing)).find(missing + ": cannot be read") != std::string::npos);
   const std::string text = temp_file("text.pb", "syntax = \"proto3\"; message A {}");
-  CHECK(error_of(schema_yaml("", text)).find(text + ": not a FileDescriptorSet") != std::string::npos);
-  const std::string good = temp_file("good.pb", checkin_descriptor_set());
-  const std::string wrong_type = "protobuf:\n  descriptor_sets: [\"" + good + "\"]\n  messages: { \"/x\": checkin.Nope }\n";
-  CHECK(error_of(wrong_type).find("no descriptor set defines message checkin.Nope") != std::string::npos);
+  CHECK(schema_error(schema_yaml("", text)).find(text + ": not a FileDescriptorSet") != std::string::npos);
+  const std::string wrong_type = "protobuf:\n  descriptor_sets: [\"" + checkin_set + "\"]\n  messages: { \"/x\": checkin.Nope }\n";
+  CHECK(schema_error(wrong_type).find("no descriptor set defines message checkin.Nope") != std::string::npos);
+  // libprotobuf checks the set: an import it does not carry is named, with how to include it.
+  const std::string no_imports = schema_dir + "checkin-no-imports.pb";
+  const std::string error = schema_error(schema_yaml("", no_imports));
+  INFO(error);
+  CHECK(error.find(no_imports + ": checkin.proto: ") != std::string::npos);
+  CHECK(error.find("common.proto") != std::string::npos);
+  CHECK(error.find("protoc --include_imports") != std::string::npos);
   std::remove(text.c_str());
-  std::remove(good.c_str());
+}
+
+TEST_CASE("descriptor sets: a file in two sets is read once; a different file of the same name is refused") {
+  const std::string twice = "protobuf:\n  descriptor_sets: [\"" + checkin_set + "\", \"" + checkin_set + "\"]\n";
+  CHECK(schema_error(twice) == "no error");
+  const std::string other = schema_dir + "checkin-no-imports.pb";  // its checkin.proto is the same file
+  const std::string both = "protobuf:\n  descriptor_sets: [\"" + checkin_set + "\", \"" + other + "\"]\n";
+  CHECK(schema_error(both) == "no error");
 }

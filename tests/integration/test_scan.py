@@ -140,3 +140,23 @@ def test_learning_across_files_of_one_run(tmp_path):
     assert result.returncode == 1
     learned = [e for e in events if e["source"] == str(hashed)]
     assert len(learned) == 1 and learned[0]["encoding"] == "md5" and learned[0]["learned"] is True
+
+
+def test_a_cut_or_malformed_http_capture_says_where_and_exits_2(tmp_path):
+    """The requests before the problem are reported; the message names the byte where parsing stopped."""
+    cut = tmp_path / "cut.http"
+    cut.write_bytes(b"GET /?imei=353209091234567 HTTP/1.1\r\nHost: a\r\n\r\n"
+                    b"POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nimsi=242016601234567")
+    result, events = scan("-c", CORPORA[0] / "profile.yaml", cut)
+    assert result.returncode == 2
+    assert f"capture ends in the middle of a request at byte {len(cut.read_bytes())}".encode() in result.stderr
+    assert sorted(e["identifier"] for e in events) == ["imei", "imsi"]  # the cut body is inspected as far as it goes
+
+    bad = tmp_path / "bad.http"
+    first = b"GET /?imei=353209091234567 HTTP/1.1\r\nHost: a\r\n\r\n"
+    bad.write_bytes(first + b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\nserial=B2NGAA8831702345")
+    result, events = scan("-c", CORPORA[0] / "profile.yaml", bad)
+    assert result.returncode == 2
+    message = result.stderr.decode()
+    assert "Content-Length" in message and "scanned as raw bytes" in message, message
+    assert [e["identifier"] for e in events if e["transport"] == "http"] == ["imei"]

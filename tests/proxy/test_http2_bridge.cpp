@@ -212,7 +212,7 @@ class RecordingHooks : public Http2Hooks {
     return verdict;
   }
   void on_exchange_end(const Http2Exchange& exchange) override {
-    ended.push_back({exchange.client_stream, exchange.status, exchange.outcome});
+    ended.push_back({exchange.client_stream, exchange.status, std::string(to_string(exchange.outcome))});
   }
   void on_error(std::string_view error, std::string_view) override { errors.emplace_back(error); }
 

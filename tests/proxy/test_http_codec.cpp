@@ -401,6 +401,15 @@ TEST_CASE("captured streams split into requests with decoded bodies") {
   const auto two = parse_captured_requests("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n", 100);
   REQUIRE(two.requests.size() == 2);
   CHECK(two.requests[1].head.target == "/2");
+  // A request without a body at the very end is whole; one cut inside its body is not.
+  CHECK(!two.error);
+  CHECK_FALSE(two.requests[1].body_truncated);
+  const auto cut = parse_captured_requests("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\n"
+                                           "Content-Length: 10\r\n\r\n0123", 100);
+  REQUIRE(cut.requests.size() == 2);
+  CHECK(cut.requests[1].body == "0123");
+  CHECK(cut.requests[1].body_truncated);
+  CHECK(cut.error == "capture ends in the middle of a request");
 }
 
 TEST_CASE("bodies beyond the inspection limit are truncated and say so") {

@@ -86,3 +86,16 @@ TEST_CASE("an empty baseline makes every leak new; an empty new batch has none")
   CHECK_FALSE(diff_reports(batch, empty).regression());
   CHECK_FALSE(diff_reports(empty, empty).regression());
 }
+
+TEST_CASE("scan output diffs like proxy logs: the same leak in a capture of each firmware is no regression") {
+  const auto old_batch = build({scan_finding({.source = "old.har", .host = "api.example.cn", .ip = "203.0.113.7"})});
+  const auto same = build({scan_finding({.source = "new.har", .host = "api.example.cn", .ip = "198.51.100.1"})});
+  CHECK_FALSE(diff_reports(old_batch, same).regression());  // compared by host: the address may change
+  const auto worse = build({scan_finding({.source = "new.har", .host = "api.example.cn", .ip = "203.0.113.7"}),
+                            scan_finding({.source = "new.har", .url = "http://track.example.net/t", .identifier = "imsi"})});
+  const auto diff = diff_reports(old_batch, worse);
+  CHECK(diff.regression());
+  REQUIRE(diff.new_leaks.size() == 1);
+  CHECK(diff.new_leaks[0].destination == "track.example.net");
+  CHECK(diff.new_leaks[0].devices == std::vector<std::string>{"source new.har"});
+}

@@ -256,3 +256,35 @@ TEST_CASE("dns: queries, names, blocked and leaking names per device") {
   CHECK(other->dns.queries == 1);
   CHECK(other->dns.leaking.values.empty());
 }
+
+TEST_CASE("scan output is reported like proxy events: device, else the source file; dst, else the URL") {
+  const auto report = build({
+      scan_finding({.device = "lab-phone-01", .host = "api.example.cn", .ip = "203.0.113.7", .transport = "https"}),
+      scan_finding({.device = "lab-phone-01", .host = "api.example.cn", .ip = "203.0.113.7", .transport = "https",
+                    .ts = "2026-12-01T09:00:05.000Z"}),
+      scan_finding({.source = "router.http"}),
+      scan_finding({.source = "router.http", .url = "http://[2001:db8::1]/x", .identifier = "imsi"}),
+      scan_finding({.source = "raw.bin", .url = "", .transport = "tcp", .identifier = "serial"}),
+  });
+  CHECK(report.inputs.malformed_lines == 0);
+  CHECK(report.leaks.size() == 4);
+  const auto* har = find_row(report, "lab-phone-01", "api.example.cn", "imei");
+  REQUIRE(har);
+  CHECK(har->count == 2);
+  CHECK(har->ip == "203.0.113.7");
+  CHECK(har->ports.values == std::set<std::string>{"443"});
+  CHECK(har->transports.values == std::set<std::string>{"https"});
+  CHECK(har->actions == std::map<std::string, std::uint64_t>{{"scanned", 2}});
+  CHECK(har->last_seen == "2026-12-01T09:00:05.000Z");
+  const auto* bare = find_row(report, "source router.http", "zzhc.example.cn", "imei");
+  REQUIRE(bare);
+  CHECK(bare->ports.values == std::set<std::string>{"8080"});
+  CHECK(bare->destination() == "zzhc.example.cn");
+  CHECK(find_row(report, "source router.http", "2001:db8::1", "imsi"));
+  const auto* raw = find_row(report, "source raw.bin", "", "serial");
+  REQUIRE(raw);
+  CHECK(raw->ip.empty());
+  REQUIRE(find_device(report, "source router.http"));
+  CHECK(find_device(report, "source router.http")->findings == 2);
+  CHECK(find_device(report, "lab-phone-01")->destinations == 1);
+}

@@ -62,4 +62,36 @@ inline std::string tls_event(const std::string& device, const std::string& what,
   return event.dump();
 }
 
+// A finding as `leakguard scan` writes it (app/scan_output.cpp): `source` instead of the connection
+// fields; `dst` only when the capture knew it (HAR, pcap), else the URL alone (a bare HTTP capture).
+struct ScanFindingSpec {
+  std::string source = "phone.har";
+  std::string device;  // empty: scanned without a profile
+  std::string host;    // dst.host; empty: no dst at all
+  std::string ip;
+  std::string url = "http://zzhc.example.cn:8080/reg";
+  std::string transport = "http";
+  std::string identifier = "imei";
+  std::string ts = "2026-12-01T09:00:00.000Z";
+};
+
+inline std::string scan_finding(const ScanFindingSpec& spec) {
+  nlohmann::ordered_json event = {{"type", "finding"}, {"ts", spec.ts}, {"source", spec.source}};
+  if (!spec.host.empty()) {
+    event["dst"] = {{"port", 443}, {"host", spec.host}, {"host_source", "http"}};
+    if (!spec.ip.empty()) event["dst"]["ip"] = spec.ip;
+  }
+  event["transport"] = spec.transport;
+  event["method"] = "POST";
+  event["url"] = spec.url;
+  if (!spec.device.empty()) event["device"] = spec.device;
+  event["identifier"] = spec.identifier;
+  event["detector"] = "known_identifiers";
+  event["method_of_detection"] = "known";
+  event["encoding"] = "json";
+  event["where"] = "body.json:imei";
+  event["value"] = "35320**********";
+  return event.dump();
+}
+
 }  // namespace leakguard::reports::test
