@@ -22,12 +22,15 @@ namespace {
 
 constexpr const char* firewall_usage =
     "usage: leakguard firewall print|apply|remove --interface IF [--port PORT | -c FILE]\n"
-    "                          [--ports P1,P2,...] [--tproxy] [--keep-quic]\n"
+    "                          [--ports P1,P2,...] [--tproxy] [--keep-quic] [--dns-port PORT] [--keep-dot]\n"
     "  --interface IF   the interface the phones are on (wlan0, br-lan, ...)\n"
     "  --port PORT      leakguard's listening port (default: from -c FILE, else 8080)\n"
     "  --ports LIST     intercept only these TCP destination ports (default: all)\n"
     "  --tproxy         TPROXY instead of REDIRECT (run leakguard with `transparent: tproxy`)\n"
-    "  --keep-quic      do not drop UDP 443 from clients\n";
+    "  --keep-quic      do not drop UDP 443 from clients\n"
+    "  --dns-port PORT  send the clients' DNS (UDP and TCP 53) to leakguard's forwarder on PORT\n"
+    "                   (default: the first port of dns.listen in -c FILE; no DNS rules without one)\n"
+    "  --keep-dot       with DNS rules, do not drop DNS over TLS / QUIC (port 853) from clients\n";
 
 // Runs argv (no shell) with `input` on its standard input; returns the exit status.
 int run_process(const std::vector<std::string>& argv, const std::string& input) {
@@ -108,6 +111,15 @@ int firewall_command(Arguments args) {
       options.tproxy = true;
     } else if (arg == "--keep-quic") {
       options.drop_quic = false;
+    } else if (arg == "--dns-port" && has_value) {
+      std::uint16_t port = 0;
+      if (!parse_port(args[++i], port)) {
+        std::fprintf(stderr, "leakguard firewall: bad --dns-port '%.*s'\n", static_cast<int>(args[i].size()), args[i].data());
+        return 2;
+      }
+      options.dns_port = port;
+    } else if (arg == "--keep-dot") {
+      options.drop_dot = false;
     } else {
       std::fputs(firewall_usage, stderr);
       return 2;
@@ -117,14 +129,20 @@ int firewall_command(Arguments args) {
     std::fputs("leakguard firewall: --interface needs a valid interface name\n", stderr);
     return 2;
   }
-  if (!config_path.empty() && !port_given) {
+  if (!config_path.empty() && (!port_given || !options.dns_port)) {
     try {
       const auto config = load_config_file(config_path);
       for (const auto& listen : config->listen)
-        if (listen.port != 0) {
+        if (listen.port != 0 && !port_given) {
           options.proxy_port = listen.port;
           break;
         }
+      if (config->dns && !options.dns_port)
+        for (const auto& listen : config->dns->listen)
+          if (listen.port != 0) {
+            options.dns_port = listen.port;
+            break;
+          }
     } catch (const ConfigError& error) {
       std::fprintf(stderr, "leakguard: %s\n", error.what());
       return 2;
@@ -154,9 +172,13 @@ int firewall_command(Arguments args) {
       std::fputs("leakguard firewall: nft refused the rules (are you root? is nftables installed?)\n", stderr);
       return 1;
     }
-    std::printf("leakguard firewall: TCP from %s goes to port %u (%s)%s\n", options.client_interface.c_str(),
+    std::string dns;
+    if (options.dns_port)
+      dns = ", DNS (port 53) goes to port " + std::to_string(*options.dns_port) +
+            (options.drop_dot ? ", port 853 dropped" : "");
+    std::printf("leakguard firewall: TCP from %s goes to port %u (%s)%s%s\n", options.client_interface.c_str(),
                 options.proxy_port, options.tproxy ? "TPROXY" : "REDIRECT",
-                options.drop_quic ? ", UDP 443 dropped" : "");
+                options.drop_quic ? ", UDP 443 dropped" : "", dns.c_str());
     return 0;
   }
   if (action == "remove") {

@@ -97,7 +97,7 @@ struct Rule {
   std::vector<IpNetwork> networks;           // destination IP / CIDR
   std::vector<std::uint16_t> ports;
   std::vector<std::string> countries;        // ISO 3166 alpha-2, upper case
-  std::vector<std::string> transports;       // http, https, tcp, tls-passthrough
+  std::vector<std::string> transports;       // http, https, tcp, tls-passthrough, dns
   std::optional<std::string> method_of_detection;  // known | heuristic
   Action action = Action::log;
   Action otherwise = Action::block;          // for redact, where redaction is impossible
@@ -147,6 +147,15 @@ struct ProtobufSettings {
   std::map<std::string, std::string> messages;        // request path -> message full name
 };
 
+// `dns:` the forwarder (proxy/dns_forwarder.*): off when the key is absent. Listeners and upstreams
+// are read at start; a reload keeps them (inspection and policy follow the reload).
+struct DnsSettings {
+  std::vector<ListenAddress> listen;    // UDP and TCP on each; port 0 picks one free for both
+  std::vector<ListenAddress> upstream;  // resolvers, tried in order
+  std::chrono::milliseconds timeout{2000};  // per upstream attempt; then the next one, then SERVFAIL
+  std::size_t max_pending = 1024;       // queries waiting for an upstream at once; more get SERVFAIL
+};
+
 struct Config {
   std::string source = "<embedded default>";  // file the configuration came from
   std::vector<ListenAddress> listen;
@@ -160,6 +169,7 @@ struct Config {
   std::string home_country;         // ISO alpha-2, for reports
   std::optional<ListenAddress> admin_listen;  // /metrics and /healthz; off unless set
   TlsSettings tls;
+  std::optional<DnsSettings> dns;
   Limits limits;
   std::vector<DeviceProfile> devices;
   std::vector<Rule> rules;

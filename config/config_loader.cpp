@@ -144,7 +144,8 @@ class ConfigParser {
       throw ConfigError(config_.source, root.value, "expected a mapping of configuration keys (like 'listen:')");
 
     const auto top = reader_.map(root, {"listen", "transparent", "clients", "mode", "oversize", "events", "workers", "geoip",
-                                        "home_country", "admin", "tls", "limits", "devices", "rules", "detectors", "protobuf"});
+                                        "home_country", "admin", "tls", "dns", "limits", "devices", "rules", "detectors",
+                                        "protobuf"});
     if (const auto* field = top.find("listen")) parse_listen(*field);
     if (const auto* field = top.find("transparent"))
       config_.transparent = reader_.choice(*field, {"redirect", "tproxy"}) == 0 ? TransparentMode::redirect
@@ -170,6 +171,7 @@ class ConfigParser {
       config_.admin_listen = listen_address(admin.require("listen"));
     }
     if (const auto* field = top.find("tls")) parse_tls(*field);
+    if (const auto* field = top.find("dns")) parse_dns(*field);
     if (const auto* field = top.find("limits")) parse_limits(*field);
     // Devices before rules whatever the order in the file: rules refer to devices by name.
     if (const auto* field = top.find("devices")) parse_devices(*field);
@@ -296,6 +298,24 @@ class ConfigParser {
       settings.leaf_cache_size = static_cast<std::size_t>(reader_.integer(*size, 1, 1'000'000));
     if (const auto* ttl = tls.find("pinned_ttl_seconds"))
       settings.pinned_ttl = std::chrono::seconds(reader_.integer(*ttl, 0, 30LL * 24 * 60 * 60));
+  }
+
+  void parse_dns(const YamlField& field) {
+    const auto dns = reader_.map(field, {"listen", "upstream", "timeout_ms", "max_pending"});
+    DnsSettings settings;
+    for (const auto& item : reader_.one_or_many(dns.require("listen"))) settings.listen.push_back(listen_address(item));
+    if (settings.listen.empty()) reader_.fail(dns.require("listen"), "needs at least one address, like \"10.42.0.1:53\"");
+    for (const auto& item : reader_.one_or_many(dns.require("upstream"))) {
+      auto upstream = listen_address(item);
+      if (upstream.port == 0) reader_.fail(item, "an upstream resolver needs its port, like \"10.42.0.1:53\"");
+      settings.upstream.push_back(std::move(upstream));
+    }
+    if (settings.upstream.empty()) reader_.fail(dns.require("upstream"), "needs at least one resolver");
+    if (const auto* timeout = dns.find("timeout_ms"))
+      settings.timeout = std::chrono::milliseconds(reader_.integer(*timeout, 1, 60'000));
+    if (const auto* pending = dns.find("max_pending"))
+      settings.max_pending = static_cast<std::size_t>(reader_.integer(*pending, 1, 1'000'000));
+    config_.dns = std::move(settings);
   }
 
   void parse_limits(const YamlField& field) {
@@ -492,9 +512,9 @@ class ConfigParser {
     if (const auto* countries = match.either({"country", "countries"}))
       for (const auto& item : condition_items(*countries)) rule.countries.push_back(country(item));
     if (const auto* transports = match.either({"transport", "transports"})) {
-      static constexpr std::string_view names[] = {"http", "https", "tcp", "tls-passthrough"};
+      static constexpr std::string_view names[] = {"http", "https", "tcp", "tls-passthrough", "dns"};
       for (const auto& item : condition_items(*transports))
-        rule.transports.emplace_back(names[reader_.choice(item, {"http", "https", "tcp", "tls-passthrough"})]);
+        rule.transports.emplace_back(names[reader_.choice(item, {"http", "https", "tcp", "tls-passthrough", "dns"})]);
     }
     if (const auto* method = match.find("method_of_detection"))
       rule.method_of_detection = reader_.choice(*method, {"known", "heuristic"}) == 0 ? "known" : "heuristic";

@@ -38,12 +38,31 @@ std::string nft_apply_script(const FirewallOptions& options) {
   script += "table inet leakguard {}\n";
   script += "delete table inet leakguard\n";
   script += "table inet leakguard {\n";
+  if (options.dns_port) {
+    // DNS to the forwarder, by REDIRECT in either mode (the forwarder's sockets are ordinary ones).
+    // Its own chain runs at dstnat priority, after a TPROXY rule has let port 53 pass.
+    const std::string dns = std::to_string(*options.dns_port);
+    script += "  chain dns {\n";
+    script += "    type nat hook prerouting priority dstnat - 10; policy accept;\n";
+    script += "    " + iif + "udp dport 53 redirect to :" + dns + "\n";
+    script += "    " + iif + "tcp dport 53 redirect to :" + dns + "\n";
+    script += "  }\n";
+    if (options.drop_dot) {
+      // Before any redirect: DNS over TLS (TCP 853) and over QUIC (UDP 853) cannot be read; a phone
+      // in opportunistic mode (Android's "Private DNS: automatic") then falls back to port 53.
+      script += "  chain encrypted_dns {\n";
+      script += "    type filter hook prerouting priority raw; policy accept;\n";
+      script += "    " + iif + "meta l4proto { tcp, udp } th dport 853 drop\n";
+      script += "  }\n";
+    }
+  }
   if (options.tproxy) {
     // Packets keep their destination; the mark routes them to the local stack, where the
     // IP_TRANSPARENT listener accepts them. Only packets arriving on the client interface match,
     // so leakguard's own upstream connections (locally generated) are never touched.
     script += "  chain prerouting {\n";
     script += "    type filter hook prerouting priority mangle; policy accept;\n";
+    if (options.dns_port) script += "    " + iif + "tcp dport 53 accept\n";  // the dns chain redirects it
     script += "    " + iif + "meta nfproto ipv4 " + port_match(options) + " tproxy ip to :" + port +
               " meta mark set " + hex_mark(options.mark) + " accept\n";
     script += "    " + iif + "meta nfproto ipv6 " + port_match(options) + " tproxy ip6 to :" + port +

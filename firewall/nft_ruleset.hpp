@@ -1,10 +1,12 @@
 // The nftables rules that put leakguard in the path of a hotspot's or a home network's clients:
-// redirect (or TPROXY) their TCP to the proxy, drop their UDP 443 so apps fall back from QUIC to
-// TCP, and leave leakguard's own upstream traffic alone. Text generation only, so it is testable;
+// redirect (or TPROXY) their TCP to the proxy and their DNS to its forwarder, drop their UDP 443 so
+// apps fall back from QUIC to TCP (and port 853 so phones fall back from encrypted DNS), and leave
+// leakguard's own upstream traffic alone. Text generation only, so it is testable;
 // `leakguard firewall` (app/firewall_command.cpp) prints and applies it.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,12 @@ struct FirewallOptions {
   std::uint32_t mark = 0x1;           // TPROXY: packet mark routed to the local table
   std::uint32_t route_table = 100;    // TPROXY: policy routing table for marked packets
   bool drop_quic = true;              // drop UDP 443 from clients
+  // leakguard's DNS forwarder (`dns.listen`): the clients' UDP and TCP port 53 goes there. Unset:
+  // DNS is left alone (it reaches the box's resolver, or passes through the TCP redirect).
+  std::optional<std::uint16_t> dns_port;
+  // Drop DNS over TLS and over QUIC (port 853, TCP and UDP) from clients: phones fall back to plain
+  // DNS, which the forwarder sees. Only with dns_port (without the forwarder nothing would see DNS).
+  bool drop_dot = true;
 };
 
 // The name of the one table leakguard owns; apply replaces it whole, remove deletes it.

@@ -13,6 +13,12 @@ std::string endpoint_string(const tcp::endpoint& endpoint) {
   return address.to_string() + ":" + std::to_string(endpoint.port());
 }
 
+void Flow::set_host(std::string host, std::string_view source) {
+  if (source == "dns" && !dst_host.empty() && dst_host_source != "dns") return;
+  dst_host = std::move(host);
+  dst_host_source = dst_host.empty() ? std::string_view{} : source;
+}
+
 void Flow::add_secrets(const std::vector<std::string>& found) {
   // Bounded: a connection that leaks endlessly does not grow without end (the cap is far above what
   // one phone's identifiers and their encodings come to).
@@ -42,6 +48,7 @@ Json Flow::fields(const std::vector<std::string>& event_secrets) const {
     destination["port"] = dst->port();
   }
   if (!dst_host.empty()) destination["host"] = secrets.empty() ? dst_host : mask_occurrences(dst_host, secrets);
+  if (!dst_host.empty() && !dst_host_source.empty()) destination["host_source"] = dst_host_source;
   if (!country.empty()) destination["country"] = country;
   event["dst"] = std::move(destination);
   if (!transport.empty()) event["transport"] = transport;
@@ -68,6 +75,7 @@ std::string_view Flow::serialized_fields(const std::vector<std::string>& secrets
   }
   const bool unchanged = cache_.valid && cache_.secrets == secrets_.size() && cache_.id == id &&
                          cache_.client == client && cache_.dst == dst && cache_.dst_host == dst_host &&
+                         cache_.dst_host_source == dst_host_source &&
                          cache_.country == country && cache_.transport == transport && cache_.sni == sni &&
                          cache_.device == device;
   if (!unchanged) {
@@ -76,6 +84,7 @@ std::string_view Flow::serialized_fields(const std::vector<std::string>& secrets
     cache_.client = client;
     cache_.dst = dst;
     cache_.dst_host = dst_host;
+    cache_.dst_host_source = dst_host_source;
     cache_.country = country;
     cache_.transport = transport;
     cache_.sni = sni;

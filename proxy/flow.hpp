@@ -16,9 +16,10 @@ struct Flow {
   std::string id;
   tcp::endpoint client;
   std::optional<tcp::endpoint> dst;
-  std::string dst_host;   // from Host, CONNECT or SNI; empty when unknown
+  std::string dst_host;   // from Host, CONNECT, SNI or the client's DNS answers; empty when unknown
+  std::string dst_host_source;  // where dst_host came from: "http", "sni" or "dns" (set_host)
   std::string country;    // of dst, from the GeoIP database; empty when unknown
-  std::string transport;  // http, https, tcp, tls-passthrough
+  std::string transport;  // http, https, tcp, tls-passthrough, dns
   std::string sni;
   std::string device;     // device profile name, when one matched
   bool redirected = false;
@@ -27,6 +28,11 @@ struct Flow {
   std::uint64_t bytes_to_client = 0;
   std::uint64_t bytes_to_upstream = 0;
   std::uint64_t bytes_from_upstream = 0;
+
+  // Names the destination. A name the connection itself carries (Host, CONNECT, SNI: what the
+  // client addressed) replaces one inferred from its DNS answers (several names may share an
+  // address), never the other way round.
+  void set_host(std::string host, std::string_view source);
 
   // Raw texts of every identifier found in this flow so far. dst.host and sni of every later event
   // are masked with them too: a Host or server name that carried an identifier must not show it in
@@ -51,7 +57,7 @@ struct Flow {
     bool valid = false;
     tcp::endpoint client;
     std::optional<tcp::endpoint> dst;
-    std::string id, dst_host, country, transport, sni, device, text;
+    std::string id, dst_host, dst_host_source, country, transport, sni, device, text;
     std::size_t secrets = 0;
   };
   mutable FieldsCache cache_;

@@ -22,7 +22,7 @@ class Http2SessionHooks final : public Http2Hooks {
     StreamEvents in_stream(s, exchange);
     std::string host;
     std::uint16_t ignored_port = 0;
-    if (split_authority(exchange.authority, 443, host, ignored_port)) s.flow_.dst_host = host;
+    if (split_authority(exchange.authority, 443, host, ignored_port)) s.flow_.set_host(host, "http");
     Http2Verdict verdict;
     if (const auto forbidden = s.forbidden_destination()) {
       s.emit_policy_block(*forbidden, exchange.request.head.method, exchange.url);

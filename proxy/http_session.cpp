@@ -83,7 +83,7 @@ awaitable<void> Session::handle_connect(const HttpRequestHead& head) {
     co_await send_error_response(400, "bad request", "CONNECT needs host:port");
     co_return;
   }
-  flow_.dst_host = host;
+  flow_.set_host(host, "http");
   // The name is resolved and dialled next: judge it first.
   if (const auto blocked = inspect_name(host, "connect.host")) {
     co_await send_error_response(403, "leakguard blocked this request", blocked->reason, head.method);
@@ -276,7 +276,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
               upstream_connected_ = false;
               upstream_.close();
             }
-            flow_.dst_host = target->host;
+            flow_.set_host(target->host, "http");
             const auto result = co_await connect_upstream(target->host, target->port);
             if (result != ConnectResult::ok) {
               const int status = result == ConnectResult::timeout ? 504 : result == ConnectResult::loop ? 508 : 502;
@@ -298,7 +298,7 @@ awaitable<void> Session::serve_http(bool explicit_proxy) {
           const auto host = request.head.host();
           std::string host_name;
           std::uint16_t ignored_port = 0;
-          if (split_authority(host, 80, host_name, ignored_port)) flow_.dst_host = host_name;
+          if (split_authority(host, 80, host_name, ignored_port)) flow_.set_host(host_name, "http");
           if (!upstream_connected_) {
             co_await wait_for_responses();
             // Inside a CONNECT tunnel the first request finds the upstream already connected.

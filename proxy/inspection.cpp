@@ -6,6 +6,7 @@
 #include "common/ip_network.hpp"
 #include "common/mask.hpp"
 #include "proxy/device_match.hpp"
+#include "proxy/inspection_events.hpp"
 #include "proxy/neighbor_table.hpp"
 #include "proxy/session.hpp"
 
@@ -22,6 +23,12 @@ void Session::attribute_device() {
 
 void Session::set_destination(const tcp::endpoint& destination) {
   flow_.dst = destination;
+  // A connection to an address this client resolved through leakguard's DNS forwarder is named
+  // after the question it asked, until the connection names its destination itself.
+  if (flow_.dst_host.empty() || flow_.dst_host_source == "dns")
+    if (auto name = context_.dns_names().lookup(DnsNameMap::client_key(flow_.device, flow_.client.address()),
+                                                destination.address()))
+      flow_.set_host(std::move(*name), "dns");
   if (snapshot_->geoip) flow_.country = snapshot_->geoip->country(destination.address());
 }
 
@@ -47,14 +54,15 @@ InspectionContext Session::inspection_context() const {
   return context;
 }
 
-void Session::emit_findings(const InspectionResult& result, const ExchangeVerdict& verdict, std::string_view method,
-                            std::string_view url) {
+void emit_finding_events(ProxyContext& context, Flow& flow, const InspectionResult& result,
+                         const ExchangeVerdict& verdict, std::string_view method, std::string_view url,
+                         std::int32_t stream) {
   if (result.empty()) return;
   const auto secrets = secrets_of(result);
-  flow_.add_secrets(secrets);
+  flow.add_secrets(secrets);
   for (std::size_t i = 0; i < result.findings.size(); ++i) {
-    auto event = flow_.event("finding", secrets);
-    if (event_stream_ != 0) event["stream"] = event_stream_;
+    auto event = flow.event("finding", secrets);
+    if (stream != 0) event["stream"] = stream;
     if (!method.empty()) event["method"] = method;
     if (!url.empty()) event["url"] = mask_occurrences(url, secrets);
     event.update(finding_event_fields(result.findings[i], secrets));
@@ -62,22 +70,27 @@ void Session::emit_findings(const InspectionResult& result, const ExchangeVerdic
     event["action"] = action;
     if (verdict.rule && action != "logged" && action != "allowed")
       event["rule"] = verdict.rule->name.empty() ? "line " + std::to_string(verdict.rule->line) : verdict.rule->name;
-    context_.counters().count_finding(result.findings[i].kind, action == "blocked"    ? Action::block
-                                                              : action == "redacted" ? Action::redact
-                                                              : action == "allowed"  ? Action::allow
-                                                                                     : Action::log);
-    context_.events().emit(std::move(event));
+    context.counters().count_finding(result.findings[i].kind, action == "blocked"    ? Action::block
+                                                             : action == "redacted" ? Action::redact
+                                                             : action == "allowed"  ? Action::allow
+                                                                                    : Action::log);
+    context.events().emit(std::move(event));
   }
   for (const auto& anomaly : result.anomalies) {
-    auto event = flow_.event("anomaly", secrets);
+    auto event = flow.event("anomaly", secrets);
     if (!url.empty()) event["url"] = mask_occurrences(url, secrets);
     event.update(anomaly_event_fields(anomaly, secrets));
-    context_.events().emit(std::move(event));
+    context.events().emit(std::move(event));
   }
 }
 
-std::optional<ExchangeVerdict> Session::forbidden_destination() const {
-  const auto decision = decide_destination(*config_, facts());
+void Session::emit_findings(const InspectionResult& result, const ExchangeVerdict& verdict, std::string_view method,
+                            std::string_view url) {
+  emit_finding_events(context_, flow_, result, verdict, method, url, event_stream_);
+}
+
+std::optional<ExchangeVerdict> forbidden_destination(const Config& config, const ExchangeFacts& facts) {
+  const auto decision = decide_destination(config, facts);
   if (decision.action != Action::block) return std::nullopt;
   ExchangeVerdict verdict;
   verdict.outcome = ExchangeVerdict::Outcome::block;
@@ -86,35 +99,46 @@ std::optional<ExchangeVerdict> Session::forbidden_destination() const {
   return verdict;
 }
 
-void Session::emit_policy_block(const ExchangeVerdict& verdict, std::string_view method, std::string_view url) {
-  auto event = flow_.event("policy");
+std::optional<ExchangeVerdict> Session::forbidden_destination() const { return leakguard::forbidden_destination(*config_, facts()); }
+
+void emit_policy_event(ProxyContext& context, const Flow& flow, const ExchangeVerdict& verdict,
+                       std::string_view method, std::string_view url, std::int32_t stream) {
+  auto event = flow.event("policy");
   event["event"] = "blocked";
-  if (event_stream_ != 0) event["stream"] = event_stream_;
+  if (stream != 0) event["stream"] = stream;
   if (!method.empty()) event["method"] = method;
   if (!url.empty()) event["url"] = url;
   event["reason"] = verdict.reason;
   if (verdict.rule)
     event["rule"] = verdict.rule->name.empty() ? "line " + std::to_string(verdict.rule->line) : verdict.rule->name;
-  context_.counters().blocked++;
-  context_.events().emit(std::move(event));
+  context.counters().blocked++;
+  context.events().emit(std::move(event));
+}
+
+void Session::emit_policy_block(const ExchangeVerdict& verdict, std::string_view method, std::string_view url) {
+  emit_policy_event(context_, flow_, verdict, method, url, event_stream_);
+}
+
+std::optional<ExchangeVerdict> judge_name(ProxyContext& context, const RuntimeSnapshot& snapshot, Flow& flow,
+                                          const ExchangeFacts& facts, const InspectionContext& inspection,
+                                          std::string_view name, std::string_view where) {
+  InspectionResult result;
+  snapshot.inspector->inspect_name(name, where, inspection, result);
+  if (result.empty()) return std::nullopt;
+  auto verdict = decide_exchange(*snapshot.config, facts, result.findings);
+  // A name cannot be redacted (the origin's certificate and DNS name it): what is not blocked is logged.
+  for (auto& action : verdict.finding_actions)
+    if (action == "redacted") action = "logged";
+  emit_finding_events(context, flow, result, verdict, "", "");
+  if (verdict.outcome != ExchangeVerdict::Outcome::block) return std::nullopt;
+  emit_policy_event(context, flow, verdict, "", "");
+  return verdict;
 }
 
 std::optional<ExchangeVerdict> Session::inspect_name(std::string_view name, std::string_view where) {
   // A host name a client sends in clear (the ClientHello's server name, a CONNECT target) goes to
-  // resolvers and middleboxes whatever happens to the rest: an identifier in it (a device id as a
-  // subdomain) is a leak like any other, judged before the name is used. It is scanned as raw
-  // text, and its findings say where.
-  InspectionResult result;
-  snapshot_->inspector->inspect_name(name, where, inspection_context(), result);
-  if (result.empty()) return std::nullopt;
-  auto verdict = decide_exchange(*config_, facts(), result.findings);
-  // A name cannot be redacted (the origin's certificate and DNS name it): what is not blocked is logged.
-  for (auto& action : verdict.finding_actions)
-    if (action == "redacted") action = "logged";
-  emit_findings(result, verdict, "", "");
-  if (verdict.outcome != ExchangeVerdict::Outcome::block) return std::nullopt;
-  emit_policy_block(verdict, "", "");
-  return verdict;
+  // resolvers and middleboxes whatever happens to the rest: judged before the name is used.
+  return judge_name(context_, *snapshot_, flow_, facts(), inspection_context(), name, where);
 }
 
 awaitable<bool> Session::inspect_first_raw_window() {

@@ -16,6 +16,7 @@
 #include "detectors/inspector.hpp"
 #include "detectors/learned_values.hpp"
 #include "events/event_log.hpp"
+#include "proxy/dns_names.hpp"
 #include "proxy/geoip.hpp"
 
 namespace leakguard {
@@ -94,6 +95,8 @@ class ProxyContext {
     tls_interceptor_ = std::move(interceptor);
   }
   ProxyCounters& counters() { return counters_; }
+  // Names of the addresses each client resolved through the DNS forwarder (empty without `dns`).
+  DnsNameMap& dns_names() { return dns_names_; }
 
   // Filled once before the first accept, read-only afterwards.
   std::vector<tcp::endpoint>& listening() { return listening_; }
@@ -112,6 +115,7 @@ class ProxyContext {
   std::shared_ptr<TlsInterceptor> tls_interceptor_;
   EventLog& events_;
   ProxyCounters counters_;
+  DnsNameMap dns_names_;
   std::vector<tcp::endpoint> listening_;
   std::mutex sessions_mutex_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;

@@ -8,6 +8,7 @@
 
 #include "common/free_memory.hpp"
 #include "proxy/admin_server.hpp"
+#include "proxy/dns_forwarder.hpp"
 #include "proxy/flow.hpp"
 #include "proxy/session.hpp"
 #include "proxy/tls_interceptor.hpp"
@@ -79,6 +80,10 @@ void ProxyServer::bind() {
     std::fprintf(stderr, "listening on %s\n", endpoint_string(bound).c_str());
   }
   std::fflush(stderr);
+  if (config->dns) {
+    dns_ = std::make_shared<DnsForwarder>(context_, workers_[0]->io, *config->dns);
+    dns_->bind();
+  }
 }
 
 awaitable<void> ProxyServer::accept_loop(tcp::acceptor& acceptor, unsigned worker_index) {
@@ -112,6 +117,7 @@ void ProxyServer::start_shutdown() {
       }
     });
   }
+  if (dns_) dns_->stop();
   context_.drain_sessions();
 }
 
@@ -143,6 +149,7 @@ int ProxyServer::run() {
     for (auto& acceptor : workers_[i]->acceptors)
       asio::co_spawn(workers_[i]->io, accept_loop(*acceptor, i), asio::detached);
   }
+  if (dns_) dns_->start();
   auto work_guard = asio::make_work_guard(workers_[0]->io);
   for (auto& worker : workers_) {
     asio::io_context& io = threading_ == Threading::shared ? workers_[0]->io : worker->io;

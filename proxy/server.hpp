@@ -12,6 +12,8 @@
 
 namespace leakguard {
 
+class DnsForwarder;
+
 class ProxyServer {
  public:
   // How sessions are spread over cores (bench/RESULTS.md compares the two):
@@ -24,7 +26,8 @@ class ProxyServer {
   ProxyServer(ProxyContext& context, Threading threading, std::function<ConfigSnapshot()> reload);
   ~ProxyServer();
 
-  // Binds every listen address and prints "listening on ADDRESS:PORT" for each on stderr.
+  // Binds every listen address and prints "listening on ADDRESS:PORT" for each on stderr (and the
+  // DNS forwarder's, "dns listening on ADDRESS:PORT", when `dns` is configured).
   // Throws std::system_error naming the address when one cannot be bound.
   void bind();
   // Serves until SIGINT/SIGTERM, then drains within limits.shutdown_grace. Returns the exit status.
@@ -41,6 +44,8 @@ class ProxyServer {
   Threading threading_;
   std::function<ConfigSnapshot()> reload_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // `dns:` on worker 0's io_context; its coroutines keep it alive as sessions keep theirs.
+  std::shared_ptr<DnsForwarder> dns_;
   asio::io_context control_;
   // Installed by the constructor, before bind() prints `listening on`: a SIGHUP or SIGTERM sent
   // as soon as a supervisor reads that line is queued for run(), not the default action (exit).

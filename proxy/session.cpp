@@ -151,8 +151,8 @@ awaitable<void> Session::run() {
                             : original_destination(client_.socket());
   flow_.redirected = config_->transparent == TransparentMode::tproxy ? !context_.is_own_listening_address(local)
                                                                        : was_redirected(original, local);
+  attribute_device();  // first: the destination's name from DNS is looked up per device
   if (flow_.redirected) set_destination(*original);
-  attribute_device();
   auto open_event = flow_.event("conn");
   open_event["event"] = "open";
   context_.events().emit(std::move(open_event));
@@ -292,7 +292,7 @@ awaitable<void> Session::serve_explicit() {
 
 awaitable<void> Session::serve_stream(tcp::endpoint destination, std::string host) {
   set_destination(destination);
-  flow_.dst_host = std::move(host);
+  if (!host.empty()) flow_.set_host(std::move(host), "http");  // a CONNECT target
   if (context_.is_own_listening_address(destination)) {
     emit_error("loop", "destination is leakguard's own listening address");
     co_return;

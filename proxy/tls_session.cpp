@@ -116,7 +116,7 @@ awaitable<void> Session::serve_tls(tcp::endpoint destination) {
   const ClientHello& hello = parsed.hello;
   if (parsed.status == ClientHelloStatus::ok && hello.has_server_name()) {
     flow_.sni = hello.server_name;
-    if (flow_.dst_host.empty()) flow_.dst_host = hello.server_name;
+    if (flow_.dst_host.empty() || flow_.dst_host_source == "dns") flow_.set_host(hello.server_name, "sni");
     if (inspect_name(flow_.sni, "tls.sni")) co_return;  // blocked: not a byte of the hello went anywhere
   }
   const std::string name =

@@ -1,5 +1,6 @@
 #include "reports/render.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "reports/severity.hpp"
@@ -141,6 +142,15 @@ std::string coverage_line(const Coverage& c) {
   return out;
 }
 
+std::string dns_line(const DnsActivity& dns) {
+  if (dns.queries == 0) return "-";
+  std::string out = std::to_string(dns.queries) + " quer" + (dns.queries == 1 ? "y" : "ies") + ", " +
+                    std::to_string(dns.names.values.size()) + (dns.names.truncated ? "+" : "") + " names";
+  if (dns.blocked) out += ", " + std::to_string(dns.blocked) + " blocked";
+  if (!dns.leaking.values.empty()) out += ", " + std::to_string(dns.leaking.values.size()) + " leaking";
+  return out;
+}
+
 Json report_to_json(const RenderInput& input) {
   const Report& report = input.report;
   Json scale = Json::array();
@@ -168,7 +178,14 @@ Json report_to_json(const RenderInput& input) {
                          {"raw", c.raw},
                          {"other", c.other},
                          {"tls_failed", c.tls_failed}}},
-                       {"coverage_line", coverage_line(c)}});
+                       {"coverage_line", coverage_line(c)},
+                       {"dns",
+                        {{"queries", device.dns.queries},
+                         {"blocked", device.dns.blocked},
+                         {"names", set_to_json(device.dns.names)},
+                         {"leaking_names", set_to_json(device.dns.leaking)},
+                         {"blocked_names", set_to_json(device.dns.blocked_names)}}},
+                       {"dns_line", dns_line(device.dns)}});
   }
 
   Json leaks = Json::array();
@@ -248,6 +265,18 @@ std::string render_markdown(const RenderInput& input) {
       out += "| " + cell(device.device) + " | " + worst + " | " + std::to_string(device.findings) + " | " +
              cell(join(Json(device.identifiers))) + " | " + std::to_string(device.destinations) + " | " +
              cell(coverage_line(device.coverage)) + " |\n";
+    }
+    out += "\n";
+  }
+
+  if (std::any_of(report.devices.begin(), report.devices.end(), [](const auto& d) { return d.dns.queries > 0; })) {
+    out += "## DNS\n\nNames each device asked leakguard's DNS forwarder; leaking names are masked as in the events.\n\n"
+           "| Device | Queries | Names | Blocked | Leaking names |\n|---|---|---|---|---|\n";
+    for (const auto& device : report.devices) {
+      if (device.dns.queries == 0) continue;
+      out += "| " + cell(device.device) + " | " + std::to_string(device.dns.queries) + " | " +
+             cell(join(set_to_json(device.dns.names))) + " | " + cell(join(set_to_json(device.dns.blocked_names))) +
+             " | " + cell(join(set_to_json(device.dns.leaking))) + " |\n";
     }
     out += "\n";
   }

@@ -146,7 +146,8 @@ document.getElementById("devices").append(data.devices.length ? table("devices-t
   {title: "Findings", key: "findings", numeric: true},
   {title: "Identifiers", key: "identifiers", render: (r) => list(r.identifiers)},
   {title: "Destinations", key: "destinations", numeric: true},
-  {title: "Coverage", key: "coverage_line"}], data.devices, true) : el("p", {}, "No devices in the input."));
+  {title: "Coverage", key: "coverage_line"},
+  {title: "DNS", key: "dns_line"}], data.devices, true) : el("p", {}, "No devices in the input."));
 
 // The chart: one bar per device and destination (all identifier kinds together), grouped by
 // device, coloured by the worst severity, longest first; at most 60 bars stay readable.

@@ -86,7 +86,7 @@ void keep_latest(std::string& current, std::string_view ts) {
 
 void BoundedSet::insert(std::string_view value) {
   if (value.empty()) return;
-  if (values.size() >= max_values_per_set && !values.contains(std::string(value))) {
+  if (values.size() >= limit && !values.contains(std::string(value))) {
     truncated = true;
     return;
   }
@@ -181,6 +181,8 @@ void ReportBuilder::add_event(const Json& event) {
     add_conn(event);
   else if (type == "tls")
     add_tls(event);
+  else if (type == "dns")
+    add_dns(event);
 }
 
 void ReportBuilder::add_finding(const Json& event) {
@@ -218,7 +220,8 @@ void ReportBuilder::add_finding(const Json& event) {
   const auto action = text(event, "action");
   ++row.actions[std::string(!action.empty() ? action : !text(event, "source").empty() ? "scanned" : "unknown")];
   row.severity = std::max(row.severity, severity(identifier, transport, key.country, options_.home_country));
-  devices_.try_emplace(key.device);
+  auto& state = devices_[key.device];
+  if (transport == "dns") state.dns.leaking.insert(key.host);
 }
 
 void ReportBuilder::add_conn(const Json& event) {
@@ -248,6 +251,17 @@ void ReportBuilder::add_tls(const Json& event) {
     ++coverage.tls_failed;
 }
 
+void ReportBuilder::add_dns(const Json& event) {
+  auto& dns = devices_[device_of(event)].dns;
+  ++dns.queries;
+  const auto name = lower(text(event, "name"));
+  dns.names.insert(name);
+  if (text(event, "action") == "blocked") {
+    ++dns.blocked;
+    dns.blocked_names.insert(name);
+  }
+}
+
 Report ReportBuilder::finish() const {
   Report report;
   report.home_country = options_.home_country;
@@ -259,6 +273,7 @@ Report ReportBuilder::finish() const {
     auto& summary = devices[name];
     summary.device = name;
     summary.coverage = state.coverage;
+    summary.dns = state.dns;
     // A pinned connection is also a tls-passthrough connection; count it once, as pinned. Pinned
     // events without a matching close (a log cut in the middle) are capped, so shares add to 100%.
     summary.coverage.pinned = std::min(state.coverage.pinned, state.tls_passthrough);

@@ -25,6 +25,7 @@ inline constexpr std::size_t max_values_per_set = 16;
 struct BoundedSet {
   std::set<std::string> values;
   bool truncated = false;
+  std::size_t limit = max_values_per_set;
   void insert(std::string_view value);
 };
 
@@ -61,6 +62,17 @@ struct Coverage {
   std::uint64_t tls_failed = 0;   // tls client_rejected / upstream_verify_failed events
 };
 
+// What a device asked leakguard's DNS forwarder (`dns` events) and which names leaked (findings with
+// transport dns; their names are masked as in the events). Names beyond the bound are counted only.
+inline constexpr std::size_t max_dns_names = 256;
+struct DnsActivity {
+  std::uint64_t queries = 0;
+  std::uint64_t blocked = 0;  // answered by leakguard (NXDOMAIN) for a leak or a forbidden name
+  BoundedSet names{{}, false, max_dns_names};
+  BoundedSet leaking{{}, false, max_dns_names};
+  BoundedSet blocked_names{{}, false, max_dns_names};
+};
+
 struct DeviceSummary {
   std::string device;
   std::uint64_t findings = 0;
@@ -68,6 +80,7 @@ struct DeviceSummary {
   std::set<std::string> identifiers;
   std::size_t destinations = 0;
   Coverage coverage;
+  DnsActivity dns;
 };
 
 struct InputProblem {
@@ -128,12 +141,14 @@ class ReportBuilder {
   };
   struct DeviceState {
     Coverage coverage;
+    DnsActivity dns;
     std::uint64_t tls_passthrough = 0;  // conn closes with tls-passthrough, pinned ones included
   };
 
   void add_finding(const Json& event);
   void add_conn(const Json& event);
   void add_tls(const Json& event);
+  void add_dns(const Json& event);
   void problem(std::string_view file, std::size_t line, std::string reason, bool whole_file = false);
 
   ReportOptions options_;

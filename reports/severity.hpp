@@ -16,7 +16,7 @@ enum class IdentifierClass { hardware, personal, resettable };
 IdentifierClass classify_identifier(std::string_view identifier);
 std::string_view to_string(IdentifierClass identifier_class);
 
-// Plaintext on the wire: plain HTTP and raw TCP. https (decrypted by leakguard) and
+// Plaintext on the wire: plain HTTP, raw TCP and DNS query names. https (decrypted by leakguard) and
 // tls-passthrough were encrypted between the phone and the network. Unknown transports count as
 // plaintext: a report errs towards alarm.
 bool is_plaintext_transport(std::string_view transport);

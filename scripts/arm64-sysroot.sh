@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 sysroot=$(realpath -m "${1:-build-arm64/sysroot}")
 debs=$(realpath -m "$sysroot/../debs")
 wanted=(libboost-dev libboost-system-dev libssl-dev libyaml-cpp-dev libsimdjson-dev libvectorscan-dev
-        zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev libprotobuf-dev libpcap-dev libc6-dev libstdc++-12-dev)
+        zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev libprotobuf-dev libpcap-dev libldns-dev libc6-dev
+        libstdc++-12-dev)
 headers=(doctest-dev nlohmann-json3-dev)  # Architecture: all, header-only: taken by their plain names
 stamp="$sysroot/.packages"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${wanted[*]} ${headers[*]}" ]; then

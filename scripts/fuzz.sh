@@ -22,7 +22,7 @@ if [ "${1:-}" = "--long" ]; then
 fi
 seconds=${FUZZ_SECONDS:-60}
 targets=(fuzz_request fuzz_header_memo fuzz_body fuzz_raw_stream fuzz_url fuzz_base64 fuzz_hex fuzz_json fuzz_form fuzz_multipart
-         fuzz_xml fuzz_compression fuzz_protobuf fuzz_har tls_client_hello_fuzz fuzz_pcap)
+         fuzz_xml fuzz_compression fuzz_protobuf fuzz_har tls_client_hello_fuzz fuzz_pcap fuzz_dns)
 if [ $# -gt 0 ]; then targets=("$@"); fi
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKGUARD_FUZZ=ON \

@@ -8,11 +8,14 @@ packages=(
   build-essential cmake pkg-config
   libboost-dev libboost-system-dev libssl-dev openssl libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev
   node-llhttp libhyperscan-dev zlib1g-dev libbrotli-dev libmaxminddb-dev libnghttp2-dev libprotobuf-dev libpcap-dev
+  libldns-dev
   # protoc: tests/data/protobuf/schema/make_sets.sh writes the descriptor-set fixtures with it
   protobuf-compiler
   # tests
   doctest-dev python3 python3-pytest python3-yaml curl iproute2 nftables
   libmaxmind-db-writer-perl clang libclang-rt-14-dev chromium
+  # DNS forwarder tests (issue 17): dig
+  dnsutils
   # HTTP/2 and gRPC tests (issue 14): h2 origins and hand-built frames, a gRPC server and client
   # (generic handlers on raw bytes: no protoc), nghttp and h2load (nghttp2-client)
   python3-h2 python3-hyperframe python3-hpack python3-grpcio python3-protobuf nghttp2-client

@@ -121,6 +121,9 @@ TEST_CASE("the hotspot example loads with the values it documents") {
   CHECK(config->home_country == "NO");  // the Norway problem: not a YAML boolean here
   REQUIRE(config->admin_listen);
   CHECK(*config->admin_listen == ListenAddress{"127.0.0.1", 9090});
+  REQUIRE(config->dns);
+  CHECK(config->dns->listen == std::vector<ListenAddress>{{"10.42.0.1", 5300}});
+  CHECK(config->dns->upstream == std::vector<ListenAddress>{{"10.42.0.1", 53}});
   CHECK(config->tls.intercept == TlsSettings::Intercept::hosts);
   CHECK(config->tls.intercept_hosts == std::vector<std::string>{"*.example.cn", "activation.example.com"});
 
@@ -338,6 +341,29 @@ admin: { listen: "[::1]:9090" }
   REQUIRE(config->admin_listen);
   CHECK(config->admin_listen->host == "::1");
   CHECK(config->admin_listen->port == 9090);
+}
+
+TEST_CASE("dns: off unless configured; listen and upstream addresses, timeout, pending bound") {
+  CHECK_FALSE(default_config()->dns.has_value());
+  const auto config = load_config_text(R"(
+dns:
+  listen: ["10.42.0.1:53", "[fd00::1]:53"]
+  upstream: "10.42.0.1:5300"
+  timeout_ms: 1500
+  max_pending: 64
+rules:
+  - { match: { hosts: ["*.reg.example.cn"], transport: dns }, action: block }
+)",
+                                       "dns.yaml");
+  REQUIRE(config->dns);
+  CHECK(config->dns->listen == std::vector<ListenAddress>{{"10.42.0.1", 53}, {"fd00::1", 53}});
+  CHECK(config->dns->upstream == std::vector<ListenAddress>{{"10.42.0.1", 5300}});
+  CHECK(config->dns->timeout == std::chrono::milliseconds(1500));
+  CHECK(config->dns->max_pending == 64);
+  CHECK(config->rules.at(0).transports == std::vector<std::string>{"dns"});
+  const auto defaults = load_config_text("dns: { listen: \"127.0.0.1:0\", upstream: \"127.0.0.1:53\" }", "d.yaml");
+  CHECK(defaults->dns->timeout == std::chrono::milliseconds(2000));
+  CHECK(defaults->dns->max_pending == 1024);
 }
 
 TEST_CASE("tls: intercept none, all, or a list of globs") {

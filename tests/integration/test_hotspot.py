@@ -84,6 +84,19 @@ def phone_curl(lab, url, *extra):
               netns=lab.phone, check=False)
 
 
+def phone_raw_tcp(lab, host, port, payload):
+    script = ("import socket,sys\n"
+              f"s=socket.create_connection(('{host}', {port}), timeout=5)\n"
+              "s.sendall(sys.argv[1].encode()); s.shutdown(socket.SHUT_WR)\n"
+              "out=b''\n"
+              "while True:\n"
+              "    d=s.recv(4096)\n"
+              "    if not d: break\n"
+              "    out+=d\n"
+              "print(out)\n")
+    return sh("/usr/bin/python3", "-c", script, payload, netns=lab.phone, check=False)
+
+
 def test_clean_traffic_flows_and_the_destination_is_recovered(hotspot):
     lab, proxy, records, http_port, _ = hotspot
     got = phone_curl(lab, f"http://{lab.ORIGIN_V4}:{http_port}/weather?lang=en")
@@ -106,18 +119,9 @@ def test_block_mode_stops_a_leak_before_the_origin_sees_it(hotspot):
 
 def test_raw_tcp_leak_on_port_9999_is_cut(hotspot):
     lab, proxy, records, _, _ = hotspot
-    script = ("import socket,sys\n"
-              f"s=socket.create_connection(('{lab.ORIGIN_V4}', 9999), timeout=5)\n"
-              "s.sendall(sys.argv[1].encode()); s.shutdown(socket.SHUT_WR)\n"
-              "out=b''\n"
-              "while True:\n"
-              "    d=s.recv(4096)\n"
-              "    if not d: break\n"
-              "    out+=d\n"
-              "print(out)\n")
-    clean = sh("/usr/bin/python3", "-c", script, "\x02PING\x03", netns=lab.phone)
+    clean = phone_raw_tcp(lab, lab.ORIGIN_V4, 9999, "\x02PING\x03")
     assert "echo:\\x02PING\\x03" in clean.stdout
-    leak = sh("/usr/bin/python3", "-c", script, f"\x02REG IMEI:{IMEI};\x03", netns=lab.phone, check=False)
+    leak = phone_raw_tcp(lab, lab.ORIGIN_V4, 9999, f"\x02REG IMEI:{IMEI};\x03")
     assert "echo" not in leak.stdout
     assert IMEI.encode() not in records["raw"].read_bytes()
     found = proxy.events("finding", wait_for=lambda e: e)
@@ -208,3 +212,124 @@ def test_tproxy_variant_keeps_destinations_and_is_recovered(tmp_path):
         finally:
             proxy.stop()
             origin.kill()
+
+
+DNS_PORT = 15053  # leakguard's forwarder, inside the router namespace only
+
+
+def phone_dig(lab, name, qtype="A", *extra):
+    """dig at the router's address, where the phone's resolver (dnsmasq on a real hotspot) is."""
+    result = sh("dig", f"@{lab.ROUTER_PHONE_V4}", "+tries=1", "+time=5", *extra, name, qtype, netns=lab.phone,
+                check=False)
+    status = [line for line in result.stdout.splitlines() if "status:" in line]
+    return (status[0].split("status: ")[1].split(",")[0] if status else None), result.stdout
+
+
+def test_dns_goes_through_leakguard_and_names_later_raw_tcp_connections(tmp_path):
+    """`dns:` in the configuration: `firewall apply -c` sends the phone's port 53 to the forwarder
+    and drops port 853; names are inspected (block mode: NXDOMAIN, the resolver never sees them);
+    a raw TCP connection to an address the phone resolved carries the name (dst.host_source dns)
+    and a host rule for TCP applies to it."""
+    with Lab() as lab:
+        resolver_log = tmp_path / "resolver.jsonl"
+        zone = {"activate.reg.example.cn": [["A", lab.ORIGIN_V4]],
+                "c2.blocked.example.cn": [["AAAA", lab.ORIGIN_V6]]}
+        resolver = subprocess.Popen(["ip", "netns", "exec", lab.origin, "/usr/bin/python3", str(HERE / "dns_upstream.py"),
+                                     lab.ORIGIN_V4, "53", str(resolver_log), json.dumps(zone)],
+                                    stdout=subprocess.PIPE, text=True)
+        assert resolver.stdout.readline().startswith("port ")
+        raw, _ = start_in(lab.origin, "echo", lab.ORIGIN_V4, tmp_path / "raw.bin", 9999)
+        dot, _ = start_in(lab.origin, "echo", lab.ORIGIN_V4, tmp_path / "dot.bin", 853)
+        tls, _ = start_in(lab.origin, "echo", lab.ORIGIN_V4, tmp_path / "tls.bin", 443)  # not TLS: passthrough only
+        proxy = start_leakguard(tmp_path, {
+            "listen": [f"0.0.0.0:{PROXY_PORT}", f"[::]:{PROXY_PORT}"],
+            "clients": {"allow": ["10.200.1.0/24", "fd00:200:1::/64"]},
+            "mode": "block",
+            "devices": [phone_profile(lab)],
+            "dns": {"listen": [f"0.0.0.0:{DNS_PORT}"], "upstream": [f"{lab.ORIGIN_V4}:53"]},
+            "rules": [{"name": "no-c2", "match": {"hosts": ["*.blocked.example.cn"], "transport": "tcp"},
+                       "action": "block"}],
+        }, netns=lab.router, name="dns")
+        try:
+            applied = sh(str(BINARY), "firewall", "apply", "--interface", lab.router_lan_if, "-c",
+                         str(proxy.config_path), netns=lab.router)
+            assert f"DNS (port 53) goes to port {DNS_PORT}" in applied.stdout, applied.stdout
+
+            status, out = phone_dig(lab, "activate.reg.example.cn")
+            assert status == "NOERROR" and lab.ORIGIN_V4 in out, out
+            status, out = phone_dig(lab, "c2.blocked.example.cn", "AAAA", "+tcp")
+            assert status == "NOERROR" and lab.ORIGIN_V6 in out, out
+            status, _ = phone_dig(lab, f"{IMEI}.reg.example.cn")
+            assert status == "NXDOMAIN"
+            asked = [json.loads(line)["name"] for line in resolver_log.read_text().splitlines()]
+            assert asked == ["activate.reg.example.cn", "c2.blocked.example.cn"], "the leak never reached it"
+            dns = proxy.events("dns", wait_for=lambda e: len(e) >= 3)
+            assert [e["action"] for e in dns] == ["forwarded", "forwarded", "blocked"]
+            assert dns[0]["device"] == "lab-phone-01" and dns[0]["answers"] == [lab.ORIGIN_V4]
+
+            echoed = phone_raw_tcp(lab, lab.ORIGIN_V4, 9999, "\x02PING\x03")
+            assert "echo:\\x02PING\\x03" in echoed.stdout, echoed.stdout + echoed.stderr
+            closes = proxy.events("conn", wait_for=lambda e: any(c["event"] == "close" for c in e))
+            close = [c for c in closes if c["event"] == "close"][0]
+            assert close["transport"] == "tcp" and close["dst"]["ip"] == lab.ORIGIN_V4
+            assert close["dst"]["host"] == "activate.reg.example.cn" and close["dst"]["host_source"] == "dns"
+
+            # TLS passed through (no interception configured): without SNI the name comes from DNS;
+            # with SNI the server name wins (a CDN address serves many names).
+            hello = ("import socket,ssl,sys\n"
+                     f"s=socket.create_connection(('{lab.ORIGIN_V4}', 443), timeout=5)\n"
+                     "c=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); c.check_hostname=False; c.verify_mode=ssl.CERT_NONE\n"
+                     "try: c.wrap_socket(s, server_hostname=sys.argv[1] or None)\n"
+                     "except (ssl.SSLError, OSError) as e: print(type(e).__name__)\n")
+            for sni in ("", "api.origin.test"):
+                sh("/usr/bin/python3", "-c", hello, sni, netns=lab.phone, check=False)
+            passthrough = lambda events: [e for e in events if e["event"] == "close" and e.get("transport") == "tls-passthrough"]
+            tls_closes = passthrough(proxy.events("conn", wait_for=lambda e: len(passthrough(e)) >= 2))
+            assert [(c["dst"]["host"], c["dst"]["host_source"]) for c in tls_closes] == [
+                ("activate.reg.example.cn", "dns"), ("api.origin.test", "sni")]
+
+            # Asked over IPv4, connected over IPv6: the name follows the device, not the address.
+            blocked = phone_raw_tcp(lab, lab.ORIGIN_V6, 9999, "\x02PING\x03")
+            assert "echo" not in blocked.stdout
+            tcp_policy = lambda events: [e for e in events if e["transport"] == "tcp"]
+            policy = tcp_policy(proxy.events("policy", wait_for=lambda e: tcp_policy(e)))[0]
+            assert policy["rule"] == "no-c2" and policy["dst"]["host"] == "c2.blocked.example.cn"
+            assert policy["dst"]["host_source"] == "dns" and policy["dst"]["ip"] == lab.ORIGIN_V6
+
+            # DNS over TLS is dropped, so the phone falls back to port 53.
+            dot_try = phone_raw_tcp(lab, lab.ORIGIN_V4, 853, "hello")
+            assert "echo" not in dot_try.stdout and "timed out" in dot_try.stderr
+            assert not (tmp_path / "dot.bin").exists() or (tmp_path / "dot.bin").read_bytes() == b""
+        finally:
+            proxy.stop()
+            for process in (resolver, raw, dot, tls):
+                process.kill()
+
+
+def test_dns_redirect_works_beside_tproxy(tmp_path):
+    """TPROXY mode lets TCP 53 pass its mangle rule, and the DNS chain redirects UDP and TCP 53 to
+    the forwarder as in REDIRECT mode."""
+    with Lab() as lab:
+        zone = {"activate.reg.example.cn": [["A", lab.ORIGIN_V4]]}
+        resolver = subprocess.Popen(["ip", "netns", "exec", lab.origin, "/usr/bin/python3", str(HERE / "dns_upstream.py"),
+                                     lab.ORIGIN_V4, "53", str(tmp_path / "resolver.jsonl"), json.dumps(zone)],
+                                    stdout=subprocess.PIPE, text=True)
+        assert resolver.stdout.readline().startswith("port ")
+        proxy = start_leakguard(tmp_path, {
+            "listen": [f"0.0.0.0:{PROXY_PORT}"],
+            "transparent": "tproxy",
+            "clients": {"allow": ["10.200.1.0/24"]},
+            "dns": {"listen": [f"0.0.0.0:{DNS_PORT}"], "upstream": [f"{lab.ORIGIN_V4}:53"]},
+        }, netns=lab.router, name="tproxy-dns")
+        try:
+            sh(str(BINARY), "firewall", "apply", "--tproxy", "--interface", lab.router_lan_if, "-c",
+               str(proxy.config_path), netns=lab.router)
+            for extra in ((), ("+tcp",)):
+                status, out = phone_dig(lab, "activate.reg.example.cn", "A", *extra)
+                assert status == "NOERROR" and lab.ORIGIN_V4 in out, out
+            dns = proxy.events("dns", wait_for=lambda e: len(e) >= 2)
+            assert [e["protocol"] for e in dns] == ["udp", "tcp"]
+        finally:
+            sh(str(BINARY), "firewall", "remove", "--tproxy", netns=lab.router, check=False)
+            proxy.stop()
+            resolver.kill()

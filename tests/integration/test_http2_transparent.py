@@ -65,7 +65,8 @@ def test_h2c_with_prior_knowledge_is_inspected_and_blocked_per_stream(lab, tmp_p
         assert sorted((e["http_version"], e["transport"], e["status"]) for e in http) == [("2", "http", 200),
                                                                                            ("2", "http", 403)]
         assert len({e["flow"] for e in http}) == 1 and http[0]["stream"] != http[1]["stream"]
-        assert http[0]["dst"] == {"ip": lab.ORIGIN_V4, "port": port, "host": lab.ORIGIN_V4}
+        assert http[0]["dst"] == {"ip": lab.ORIGIN_V4, "port": port, "host": lab.ORIGIN_V4,
+                                  "host_source": "http"}
         [finding] = proxy.events("finding", wait_for=lambda e: e)
         assert (finding["identifier"], finding["where"], finding["action"]) == ("imei", "query:imei", "blocked")
     finally:

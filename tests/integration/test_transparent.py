@@ -54,7 +54,8 @@ table inet leakguard_test {{
         assert b"GET /through?x=1 HTTP/1.1" in record.read_bytes()
 
         http = proxy.events("http", wait_for=lambda e: e)
-        assert http[0]["dst"] == {"ip": lab.ORIGIN_V4, "port": origin_port, "host": lab.ORIGIN_V4}
+        assert http[0]["dst"] == {"ip": lab.ORIGIN_V4, "port": origin_port, "host": lab.ORIGIN_V4,
+                                  "host_source": "http"}
         assert http[0]["client"].startswith(lab.PHONE_V4 + ":")
         assert http[0]["transport"] == "http"
 

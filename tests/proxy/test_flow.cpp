@@ -72,3 +72,23 @@ TEST_CASE("secrets found earlier in the flow mask every later event's host and S
   CHECK(both.dump().find("490154203237518") == std::string::npos);
   CHECK(both["sni"].get<std::string>().find("secret") == std::string::npos);
 }
+
+TEST_CASE("dst.host_source says where the name came from; the connection's own name beats DNS") {
+  Flow flow;
+  flow.id = "0-8";
+  flow.client = tcp::endpoint(asio::ip::make_address("10.0.0.2"), 40000);
+  flow.set_host("zzhc.example.cn", "dns");
+  CHECK(event_fields(flow)["dst"]["host"] == "zzhc.example.cn");
+  CHECK(event_fields(flow)["dst"]["host_source"] == "dns");
+  CHECK(parsed_fields(flow) == event_fields(flow));
+  flow.set_host("api.example.cn", "sni");
+  CHECK(parsed_fields(flow)["dst"]["host"] == "api.example.cn");
+  CHECK(parsed_fields(flow)["dst"]["host_source"] == "sni");
+  flow.set_host("cdn.example.net", "dns");  // a later DNS name never replaces the connection's
+  CHECK(event_fields(flow)["dst"]["host"] == "api.example.cn");
+  flow.set_host("www.example.cn", "http");
+  CHECK(event_fields(flow)["dst"]["host_source"] == "http");
+  flow.set_host("", "http");
+  CHECK_FALSE(event_fields(flow)["dst"].contains("host"));
+  CHECK_FALSE(event_fields(flow)["dst"].contains("host_source"));
+}

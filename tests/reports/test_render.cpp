@@ -107,3 +107,19 @@ TEST_CASE("coverage line") {
   CHECK(coverage_line(c) == "3 connections: 33% decrypted, 0% plaintext HTTP, 0% passed through, 0% pinned, 33% raw TCP, "
                             "33% other; 2 TLS failures");
 }
+
+TEST_CASE("DNS: a section per device in Markdown, the counts and names in JSON, none without dns events") {
+  ReportBuilder builder({.home_country = "NO"});
+  builder.add_line(R"({"type":"dns","device":"lab-phone-01","name":"clean.example","action":"forwarded"})");
+  builder.add_line(R"({"type":"dns","device":"lab-phone-01","name":"35320**********.reg.example.cn","action":"blocked"})");
+  const auto report = builder.finish();
+  const auto json = Json::parse(render_json({report}));
+  CHECK(json["devices"][0]["dns"]["queries"] == 2);
+  CHECK(json["devices"][0]["dns"]["blocked_names"] == Json::array({"35320**********.reg.example.cn"}));
+  CHECK(json["devices"][0]["dns_line"] == "2 queries, 2 names, 1 blocked");
+  const auto md = render_markdown({report});
+  CHECK(md.find("## DNS") != std::string::npos);
+  CHECK(md.find("| lab-phone-01 | 2 | 35320**********.reg.example.cn, clean.example | 35320**********.reg.example.cn | - |") !=
+        std::string::npos);
+  CHECK(render_markdown({sample()}).find("## DNS") == std::string::npos);
+}

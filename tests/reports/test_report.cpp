@@ -236,6 +236,27 @@ TEST_CASE("host names group case-insensitively; country codes upper-case") {
   CHECK(report.leaks[0].country == "CN");
 }
 
+TEST_CASE("dns: queries, names, blocked and leaking names per device") {
+  const auto report = build({
+      R"({"type":"dns","ts":"2026-12-06T09:00:00.000Z","device":"lab-phone-01","name":"Clean.Example","qtype":"A","action":"forwarded","rcode":"NOERROR"})",
+      R"({"type":"dns","ts":"2026-12-06T09:00:01.000Z","device":"lab-phone-01","name":"clean.example","qtype":"AAAA","action":"forwarded","rcode":"NOERROR"})",
+      R"({"type":"finding","ts":"2026-12-06T09:00:02.000Z","device":"lab-phone-01","dst":{"host":"35320**********.reg.example.cn","host_source":"dns"},"transport":"dns","identifier":"imei","where":"dns.qname","value":"35320**********","action":"blocked"})",
+      R"({"type":"dns","ts":"2026-12-06T09:00:02.000Z","device":"lab-phone-01","name":"35320**********.reg.example.cn","qtype":"A","action":"blocked","rcode":"NXDOMAIN"})",
+      R"({"type":"dns","ts":"2026-12-06T09:00:03.000Z","client":"10.42.0.99:5353","name":"other.example","action":"forwarded"})",
+  });
+  const auto* phone = find_device(report, "lab-phone-01");
+  REQUIRE(phone);
+  CHECK(phone->dns.queries == 3);
+  CHECK(phone->dns.blocked == 1);
+  CHECK(phone->dns.names.values == std::set<std::string>{"clean.example", "35320**********.reg.example.cn"});
+  CHECK(phone->dns.blocked_names.values == std::set<std::string>{"35320**********.reg.example.cn"});
+  CHECK(phone->dns.leaking.values == std::set<std::string>{"35320**********.reg.example.cn"});
+  const auto* other = find_device(report, "client 10.42.0.99");
+  REQUIRE(other);
+  CHECK(other->dns.queries == 1);
+  CHECK(other->dns.leaking.values.empty());
+}
+
 TEST_CASE("scan output is reported like proxy events: device, else the source file; dst, else the URL") {
   const auto report = build({
       scan_finding({.device = "lab-phone-01", .host = "api.example.cn", .ip = "203.0.113.7", .transport = "https"}),
