@@ -11,6 +11,7 @@ control: test_http2_hostile.py; h2c and nghttp through a redirect: test_http2_tr
 import gzip
 import json
 import os
+import ssl
 import subprocess
 
 import pytest
@@ -130,49 +131,59 @@ def test_an_http11_client_in_front_of_nginx_stays_http11(intercepting, nginx_h2,
     sock.close()
 
 
-def test_an_h2_client_in_front_of_an_http11_only_origin(intercepting, https11_origin, h2_ca_dir):
-    """The issue leaves this to the implementation. Three outcomes are accepted, each wholly:
-    - translated: the client gets h2, the request reaches the origin as HTTP/1.1;
-    - mirrored: the origin chose no ALPN (this one, like many servers, does not refuse an offer it
-      does not share), so the client is given none either, exactly as without leakguard, and the
-      HTTP/1.1 both then speak is intercepted as usual;
-    - refused: the client's handshake fails with a `tls` event whose `reason` names ALPN, and
-      nothing reaches the origin.
-    Passing the connection through undecrypted (the issue's `passthrough: alpn` bug) is none of them.
-    TODO(issue 14): keep only the outcome README's TLS section documents once it says which."""
-    proxy = intercepting()
+@pytest.fixture
+def alpn_refusing_origin(h2_pki):
+    """OpenSSL's own server speaking only http/1.1: unlike Python's ssl module it answers an h2-only
+    offer with a no_application_protocol alert. Yields its port (127.0.0.1, chosen by the kernel)."""
+    server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", str(h2_pki / "localhost.pem"),
+                               "-key", str(h2_pki / "localhost.key"), "-alpn", "http/1.1", "-www"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    port = None
+    for line in server.stdout:  # ends at the ACCEPT line, or when the server exits
+        if line.startswith("ACCEPT "):
+            port = int(line.rsplit(":", 1)[1])
+            break
     try:
-        sock = tls_through(proxy, "localhost", https11_origin.port, h2_ca_dir / "ca.pem", alpn=("h2",))
-    except OSError:
-        sock = None
-    if sock is not None and sock.selected_alpn_protocol() == "h2":
-        client = H2Client(sock, f"localhost:{https11_origin.port}")
-        answer = client.get("/translated?x=1")
-        assert answer.status == 200 and json.loads(answer.body)["path"] == "/translated?x=1"
-        assert b"GET /translated?x=1 HTTP/1.1\r\n" in https11_origin.received()
-        intercepted = intercepted_for(proxy, local_client(sock))
-        assert alpn_sides(intercepted) == ("h2", "http/1.1")
-        [http] = http_events_of(proxy, intercepted["flow"], 1)
-        assert http["http_version"] == "2" and http["status"] == 200
-        client.close()
-    elif sock is not None:
-        assert sock.selected_alpn_protocol() is None
-        sock.sendall(b"GET /mirrored?x=1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-        assert answer.startswith(b"HTTP/1.1 200") and b'"path": "/mirrored?x=1"' in answer
-        intercepted = intercepted_for(proxy, local_client(sock))
-        assert alpn_sides(intercepted) == (None, None)
-        [http] = http_events_of(proxy, intercepted["flow"], 1)
-        assert http["http_version"] == "1.1" and http["status"] == 200
-        sock.close()
-    else:
-        events = proxy.events("tls", wait_for=lambda e: e)
-        assert [e["event"] for e in events if e["event"] in ("intercepted", "passthrough")] == [], events
-        assert any(any(word in e.get("reason", "").lower() for word in ("alpn", "application protocol"))
-                   for e in events), events
-        assert https11_origin.received() == b""
+        assert port, "openssl s_server did not start"
+        yield port
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+
+
+def test_an_origin_that_refuses_h2_refuses_the_h2_only_client_through_leakguard(intercepting, alpn_refusing_origin,
+                                                                                  h2_ca_dir):
+    """No translation (README, "TLS interception"): the origin's no_application_protocol alert is
+    passed on to the phone, a `tls` event says why, and nothing is intercepted or passed through."""
+    proxy = intercepting()
+    with pytest.raises(ssl.SSLError, match="(?i)no.application.protocol"):
+        tls_through(proxy, "localhost", alpn_refusing_origin, h2_ca_dir / "ca.pem", alpn=("h2",))
+    events = proxy.events("tls", wait_for=lambda e: any(x["event"] == "upstream_handshake_failed" for x in e))
+    assert [e for e in events if e["event"] in ("intercepted", "passthrough")] == []
+    [failed] = [e for e in events if e["event"] == "upstream_handshake_failed"]
+    assert "application protocol" in failed["reason"]
+
+
+def test_an_h2_client_in_front_of_an_http11_only_origin(intercepting, https11_origin, h2_ca_dir):
+    """No translation between h2 and HTTP/1.1 (README, "TLS interception"): the phone gets what the
+    origin chose. This origin, like many servers, answers an h2-only offer with no ALPN at all (it
+    does not refuse it), so the phone is given none either, exactly as without leakguard, and the
+    HTTP/1.1 both then speak is intercepted as usual. (An origin that refuses the offer with a
+    no_application_protocol alert is test_http2_hostile's case.) Passing the connection through
+    undecrypted (the old `passthrough: alpn` bug) would fail here."""
+    proxy = intercepting()
+    sock = tls_through(proxy, "localhost", https11_origin.port, h2_ca_dir / "ca.pem", alpn=("h2",))
+    assert sock.selected_alpn_protocol() is None
+    sock.sendall(b"GET /mirrored?x=1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b'"path": "/mirrored?x=1"' in answer
+    intercepted = intercepted_for(proxy, local_client(sock))
+    assert alpn_sides(intercepted) == (None, None)
+    [http] = http_events_of(proxy, intercepted["flow"], 1)
+    assert http["http_version"] == "1.1" and http["status"] == 200
+    sock.close()
 
 
 @pytest.mark.parametrize("origin_kind", ["nginx", "h2-only"])
