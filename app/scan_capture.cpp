@@ -12,6 +12,8 @@
 #include "common/asio.hpp"
 #include "events/event_log.hpp"
 #include "proxy/device_match.hpp"
+#include "proxy/dns_message.hpp"
+#include "proxy/dns_names.hpp"
 
 namespace leakguard {
 namespace {
@@ -82,19 +84,45 @@ class CaptureScan final : public TcpFlowHandler {
     const FlowEndpoint src{packet.src, packet.src_port}, dst{packet.dst, packet.dst_port};
     ScanOrigin origin = origin_of(query ? src : dst, query ? dst : src, query ? packet.src_mac : packet.dst_mac);
     append_rfc3339(origin.ts, time_ms);
-    dns_message(packet.payload, origin);
+    dns_message(packet.payload, origin, time_ms);
   }
 
   // Every DNS message of the capture (UDP, or TCP with its length prefix removed), with the flow
-  // it belongs to. For now it only counts them: the DNS parser and the qname inspection live with
-  // the DNS forwarder (issue 17, branch issue-17-dns) and are called from here once both are in.
-  void dns_message(std::string_view message, const ScanOrigin& origin) {
-    (void)message;
-    (void)origin;
+  // it belongs to, as the proxy's forwarder sees them: a query's name is judged like a server name
+  // (`where: "dns.qname"`, transport `dns`), and an answer's addresses name the client's later
+  // flows to them (`dst.host`, `host_source: "dns"`), with the capture's clock for the TTLs.
+  void dns_message(std::string_view message, const ScanOrigin& origin, std::int64_t time_ms) {
     ++dns_messages_;
+    const auto parsed =
+        parse_dns_message(std::span(reinterpret_cast<const std::uint8_t*>(message.data()), message.size()));
+    if (!parsed) {
+      ++dns_malformed_;
+      return;
+    }
+    if (parsed->is_standard_query()) {
+      const DnsQuestion& question = parsed->questions.front();
+      InspectionResult result;
+      inspector_.inspect_name(question.name, "dns.qname", context_for(origin), result);
+      ScanOrigin named = origin;
+      named.dst_host = question.name;  // masked by the output where it carries what was found
+      named.dst_host_source = "dns";
+      output_.report(result, "dns", nullptr, &named);
+      return;
+    }
+    if (!parsed->response || parsed->questions.size() != 1) return;
+    const std::string client = client_key(origin);
+    const auto now = capture_clock(time_ms);
+    for (const auto& answer : parsed->resolved()) {
+      error_code ec;
+      const auto address = asio::ip::make_address(answer.address, ec);
+      if (!ec)
+        names_.remember(client, address, parsed->questions.front().lower, std::chrono::seconds(answer.ttl), now);
+    }
   }
 
   std::uint64_t dns_messages() const { return dns_messages_; }
+  std::uint64_t dns_malformed() const { return dns_malformed_; }
+  void set_time(std::int64_t time_ms) { last_time_ms_ = time_ms; }  // the packet being read
   std::uint64_t stopped_http() const { return stopped_http_; }
   std::uint64_t bodies_cut() const { return body_budget_.bodies_cut; }
 
@@ -112,7 +140,26 @@ class CaptureScan final : public TcpFlowHandler {
                                                });
     if (!device) device = fallback_;
     if (device) origin.device = device->name;
+    // Named by the client's DNS answers earlier in the capture; an HTTP Host or a TLS server name
+    // in the flow itself replaces it (ClientStreamScanner), as in the proxy.
+    if (auto name = names_.lookup(client_key(origin), to_asio(server.address), capture_clock(last_time_ms_))) {
+      origin.dst_host = std::move(*name);
+      origin.dst_host_source = "dns";
+    }
     return origin;
+  }
+
+  // The proxy's key for a client in the name map: its device profile, else its address.
+  static std::string client_key(const ScanOrigin& origin) {
+    std::string_view address = origin.client.substr(0, origin.client.rfind(':'));
+    if (address.starts_with('[')) address = address.substr(1, address.size() - 2);
+    error_code ec;
+    const auto parsed = asio::ip::make_address(address, ec);
+    return DnsNameMap::client_key(origin.device, ec ? asio::ip::address() : parsed);
+  }
+
+  static DnsNameMap::Clock::time_point capture_clock(std::int64_t time_ms) {
+    return DnsNameMap::Clock::time_point(std::chrono::milliseconds(time_ms));
   }
 
   InspectionContext context_for(const ScanOrigin& origin) {
@@ -128,6 +175,9 @@ class CaptureScan final : public TcpFlowHandler {
   ScanOutput& output_;
   std::unordered_map<const DeviceProfile*, LearnedValues> learned_;
   std::uint64_t dns_messages_ = 0;
+  std::uint64_t dns_malformed_ = 0;
+  DnsNameMap names_;
+  std::int64_t last_time_ms_ = 0;
   std::uint64_t stopped_http_ = 0;
   // Request bodies in progress, over all flows: without it a crafted capture of 65,536 flows, each
   // in the middle of a 1 MiB body, would hold 64 GiB. As much as the reassembly may hold.
@@ -142,7 +192,7 @@ void DnsOverTcp::on_data(std::string_view bytes, std::int64_t time_ms) {
     if (pending_.size() < 2 + length) break;
     origin_.ts.clear();
     append_rfc3339(origin_.ts, time_ms);
-    scan_.dns_message(std::string_view(pending_).substr(2, length), origin_);
+    scan_.dns_message(std::string_view(pending_).substr(2, length), origin_, time_ms);
     pending_.erase(0, 2 + length);
   }
 }
@@ -166,6 +216,8 @@ void summarize(const std::string& path, const PcapReader& reader, const TcpFlowT
                static_cast<unsigned long long>(scan.dns_messages()), static_cast<unsigned long long>(counts.fragments),
                static_cast<unsigned long long>(counts.malformed));
   if (tcp.evicted) std::fprintf(stderr, ", %llu flows ended early (table full)", static_cast<unsigned long long>(tcp.evicted));
+  if (scan.dns_malformed())
+    std::fprintf(stderr, ", %llu DNS messages not parsed", static_cast<unsigned long long>(scan.dns_malformed()));
   if (scan.bodies_cut())
     std::fprintf(stderr, ", %llu request bodies cut short (256 MiB of bodies in progress at once)",
                  static_cast<unsigned long long>(scan.bodies_cut()));
@@ -194,6 +246,7 @@ bool scan_capture(const Inspector& inspector, std::FILE* file, std::string_view 
   PcapReader::Status status;
   while ((status = reader->next(frame)) == PcapReader::Status::frame) {
     last_ms = frame.time_ms;
+    scan.set_time(frame.time_ms);
     const DecodedPacket packet = decode_packet(reader->link(), frame.bytes);
     switch (packet.kind) {
       case DecodedPacket::Kind::tcp: flows.packet(packet, frame.time_ms); break;

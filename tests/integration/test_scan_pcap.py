@@ -448,3 +448,66 @@ def test_progress_on_a_terminal_only(tmp_path):
     total = big.stat().st_size / 1048576
     assert re.search(r"leakguard scan: .*big\.pcap: \d+\.\d of " + f"{total:.1f}" + r" MB \(\d+%\)", text), text
     assert "packets" in text.splitlines()[-1]  # the summary follows, the progress line cleared
+
+
+# ---- DNS inside a capture ------------------------------------------------------------------------
+
+def udp_ports_to_53(link, packets, port):
+    """The capture with UDP port `port` rewritten to 53 on both sides and the UDP checksum cleared
+    (0: none, legal over IPv4): the resolver of these tests listens on a port the kernel chose,
+    while scan tells DNS by port 53, as a phone's capture has it."""
+    out = []
+    for sec, usec, frame, origlen in packets:
+        at = ip_offset(link)
+        ip = frame[at:]
+        if ip[0] >> 4 == 4 and ip[9] == 17:
+            udp_at = at + (ip[0] & 15) * 4
+            sport, dport = struct.unpack("!HH", frame[udp_at:udp_at + 4])
+            frame = bytearray(frame)
+            frame[udp_at:udp_at + 4] = struct.pack("!HH", 53 if sport == port else sport, 53 if dport == port else dport)
+            frame[udp_at + 6:udp_at + 8] = b"\0\0"
+            frame = bytes(frame)
+        out.append((sec, usec, frame, origlen))
+    return out
+
+
+def test_dns_in_a_capture_judges_query_names_and_names_later_flows(tmp_path):
+    from dns_upstream import DnsUpstream, encode_name
+
+    server = LockstepServer()
+    resolver = DnsUpstream(zone={f"{IMEI}.reg.example.cn": [["A", "192.0.2.7"]],
+                                 "activation.example.cn": [["A", "127.0.0.1"]]})
+
+    def ask(name):
+        message = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + encode_name(name) + struct.pack(">HH", 1, 1)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(10)
+            sock.sendto(message, ("127.0.0.1", resolver.port))
+            assert sock.recvfrom(4096)[0][:2] == b"\x42\x42"
+
+    def client():
+        ask(f"{IMEI}.reg.example.cn")  # a leaking name
+        ask("activation.example.cn")  # a clean one, whose answer names the connection below
+        server.send([b"\x00\x01HELLO", f"imei={IMEI};".encode()])
+
+    try:
+        dump = Tcpdump(tmp_path / "dns-raw.pcap", [server.port, resolver.port])
+        client()
+        raw_path = dump.stop()
+    finally:
+        server.close()
+        resolver.close()
+    link, packets = read_pcap(raw_path)
+    path = tmp_path / "dns.pcap"
+    write_pcap(path, link, udp_ports_to_53(link, packets, resolver.port))
+
+    result, events = scan("-c", profile(tmp_path), path)
+    assert result.returncode == 1, result.stderr.decode()
+    by_where = {f["where"]: f for f in findings(events)}
+    qname = by_where["dns.qname"]
+    assert qname["transport"] == "dns" and qname["identifier"] == "imei" and qname["device"] == "phone-a"
+    assert qname["dst"]["port"] == 53 and qname["dst"]["host"].endswith(".reg.example.cn")
+    raw = [f for f in findings(events) if f["transport"] == "tcp"]
+    assert raw and all(f["dst"] == {"ip": "127.0.0.1", "port": server.port, "host": "activation.example.cn",
+                                    "host_source": "dns"} for f in raw)
+    assert "4 DNS messages" in result.stderr.decode()
