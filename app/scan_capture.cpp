@@ -151,7 +151,7 @@ class CaptureScan final : public TcpFlowHandler {
 
   // The proxy's key for a client in the name map: its device profile, else its address.
   static std::string client_key(const ScanOrigin& origin) {
-    std::string_view address = origin.client.substr(0, origin.client.rfind(':'));
+    std::string_view address = std::string_view(origin.client).substr(0, origin.client.rfind(':'));
     if (address.starts_with('[')) address = address.substr(1, address.size() - 2);
     error_code ec;
     const auto parsed = asio::ip::make_address(address, ec);
