@@ -207,6 +207,9 @@ HttpStreamParser::Step HttpStreamParser::parse(std::string_view input) {
   }
   impl.pending = Boundary::need_more;
   impl.body_chunks = &step.body_chunks;
+  // An empty view may have no data pointer, and llhttp computes `data + len` (undefined on null):
+  // the end of a message paused at its head is asked for with no bytes at all.
+  if (input.data() == nullptr) input = std::string_view("", 0);
   const auto err = llhttp_execute(&impl.parser, input.data(), input.size());
   impl.body_chunks = nullptr;
 
