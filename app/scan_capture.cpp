@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 #include <unordered_map>
 
@@ -158,8 +159,12 @@ class CaptureScan final : public TcpFlowHandler {
     return DnsNameMap::client_key(origin.device, ec ? asio::ip::address() : parsed);
   }
 
+  // A capture's timestamps are whatever its writer put there (a broken one: any 64-bit value), and
+  // the clock counts nanoseconds: clamped to years 1970..2255 so neither the conversion nor a TTL
+  // added to it can overflow.
   static DnsNameMap::Clock::time_point capture_clock(std::int64_t time_ms) {
-    return DnsNameMap::Clock::time_point(std::chrono::milliseconds(time_ms));
+    constexpr std::int64_t latest_ms = 9'000'000'000'000;
+    return DnsNameMap::Clock::time_point(std::chrono::milliseconds(std::clamp<std::int64_t>(time_ms, 0, latest_ms)));
   }
 
   InspectionContext context_for(const ScanOrigin& origin) {
