@@ -90,3 +90,14 @@ start_leakguard() {
   echo "$BENCH_NAME: leakguard did not listen" >&2
   exit 1
 }
+
+# The EXIT trap of a script that runs leakguard ($proxy_pid) and nginx ($nginx_pid, and
+# $relay_pid when set: a second nginx) out of the temp folder $tmp: both stopped, the folder gone.
+stop_servers_and_clean() {
+  [ -n "${proxy_pid:-}" ] && kill "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
+  local pid
+  for pid in "${nginx_pid:-}" "${relay_pid:-}"; do
+    [ -n "$pid" ] && kill -QUIT "$pid" 2> /dev/null && wait "$pid" 2> /dev/null || true
+  done
+  rm -rf "$tmp"
+}

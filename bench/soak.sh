@@ -47,12 +47,7 @@ done
 tmp=$(mktemp -d /tmp/leakguard-soak.XXXXXX)
 nginx_pid=""
 proxy_pid=""
-cleanup() {
-  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
-  [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2> /dev/null && wait "$nginx_pid" 2> /dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap stop_servers_and_clean EXIT
 
 # --- nginx: a 1 KiB file over plain HTTP and over TLS (the origin's own test CA).
 make_origin_pki "$tmp/pki" "soak origin CA"

@@ -62,13 +62,7 @@ tmp=$(mktemp -d /tmp/leakguard-tls-bench.XXXXXX)
 nginx_pid=""
 proxy_pid=""
 relay_pid=""
-cleanup() {
-  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2> /dev/null && wait "$proxy_pid" 2> /dev/null || true
-  [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2> /dev/null && wait "$nginx_pid" 2> /dev/null || true
-  [ -n "$relay_pid" ] && kill -QUIT "$relay_pid" 2> /dev/null && wait "$relay_pid" 2> /dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap stop_servers_and_clean EXIT
 
 
 
