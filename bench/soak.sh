@@ -94,10 +94,12 @@ report() {  # $1 phase, $2 requests answered, $3 failures, $4 seconds
     previous=$fds
     sleep 0.5
   done
+  sleep 1.5  # leakguard trims its heap once a second after connections close (common/free_memory.hpp)
   local findings
   findings=$(grep -c '"type":"finding"' "$tmp/events.jsonl" || true)
-  printf '%-9s %10s %8s %8.0f %9s %9s %5s %9s  (%s)\n' "$1" "$2" "$3" "$(awk -v n="$2" -v s="$4" 'BEGIN { print n / s }')" \
-    "$(status_kib VmRSS)" "$(status_kib VmHWM)" "$fds" "$findings" "$(uptime | sed 's/.*load average: //')"
+  printf '%-9s %10s %8s %8.0f %9s %9s %9s %9s %5s %9s  (%s)\n' "$1" "$2" "$3" "$(awk -v n="$2" -v s="$4" 'BEGIN { print n / s }')" \
+    "$(status_kib VmRSS)" "$(status_kib RssAnon)" "$(status_kib RssFile)" "$(status_kib VmHWM)" "$fds" "$findings" \
+    "$(uptime | sed 's/.*load average: //')"
 }
 
 target="http://127.0.0.1:$http_port"
@@ -135,7 +137,7 @@ tls_phase() {  # $1 phase name, $2 requests
 
 echo "# $BIN, $PROFILES profiles, mode log, 1 in $LEAK_EVERY requests leaks the IMEI; nginx 1 KiB file"
 echo "# requests: keepalive $KEEPALIVE_REQUESTS, newconn $NEWCONN_REQUESTS, tls $TLS_REQUESTS"
-printf '%-9s %10s %8s %8s %9s %9s %5s %9s\n' phase requests failed req/s rss_kib hwm_kib fds findings
+printf '%-9s %10s %8s %8s %9s %9s %9s %9s %5s %9s\n' phase requests failed req/s rss_kib anon_kib file_kib hwm_kib fds findings
 report start 0 0 1
 for part in $(seq "$PARTS"); do wrk_phase "keepalive$part" $((KEEPALIVE_REQUESTS / PARTS)) 0; done
 for part in $(seq "$PARTS"); do wrk_phase "newconn$part" $((NEWCONN_REQUESTS / PARTS)) 1; done

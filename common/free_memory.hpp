@@ -1,7 +1,8 @@
 // Hands the heap's free pages back to the kernel. glibc keeps what was freed in its arenas for
 // reuse, and RSS stays at its peak: after loading a configuration with many device profiles (the
-// YAML tree, the forms of every value), and after many TLS connections go quiet at once (their
-// record buffers released, Session::release_tls_buffers), most of it is whole free pages.
+// YAML tree, the forms of every value), after many TLS connections go quiet at once (their
+// record buffers released, Session::release_tls_buffers) and after a burst of connections closes,
+// most of it is whole free pages.
 #pragma once
 
 #if defined(__GLIBC__)
