@@ -7,11 +7,15 @@
 #                                            if set, stops a target earlier and the summary says so),
 #                                            then the corpus each grew is minimised (-merge=1) into
 #                                            fuzz/corpus/TARGET, to be committed
+#   FUZZ_SANITIZERS=undefined scripts/fuzz.sh --long RUNS [TARGET...]
+#                                            the same, explored by a UBSan-only build (build-fuzz-undefined/,
+#                                            about twice the executions per second without ASan); the
+#                                            corpus it leaves is then replayed under ASan + UBSan
 #
 # Before fuzzing, each target replays its regression inputs (fuzz/regressions/TARGET/: inputs that
 # once found a bug). Every run starts from the committed corpus (fuzz/corpus/TARGET/, read only in
 # short mode: new inputs go to build-fuzz/corpus/TARGET) and the seeds (../shared/corpus and
-# tests/data/detectors). Long mode appends one line per target to build-fuzz/long-runs.txt:
+# tests/data/detectors). Long mode appends one line per target to BUILD/long-runs.txt:
 # executions, seconds, corpus files before and after minimising, findings. Record them in fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +29,19 @@ targets=(fuzz_request fuzz_header_memo fuzz_body fuzz_raw_stream fuzz_url fuzz_b
          fuzz_xml fuzz_compression fuzz_protobuf fuzz_har tls_client_hello_fuzz fuzz_pcap fuzz_dns)
 if [ $# -gt 0 ]; then targets=("$@"); fi
 
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKGUARD_FUZZ=ON \
-  -DLEAKGUARD_TESTS=OFF -DLEAKGUARD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ > /dev/null
-cmake --build build-fuzz -j"${FUZZ_JOBS:-2}" --target "${targets[@]}"
+sanitizers=${FUZZ_SANITIZERS:-address,undefined}
+configure_and_build() {  # BUILD_DIR SANITIZERS
+  CC=clang CXX=clang++ cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKGUARD_FUZZ=ON \
+    -DLEAKGUARD_FUZZ_SANITIZERS="$2" -DLEAKGUARD_TESTS=OFF -DLEAKGUARD_BENCH=OFF \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ > /dev/null
+  cmake --build "$1" -j"${FUZZ_JOBS:-2}" --target "${targets[@]}"
+}
+build=build-fuzz
+configure_and_build build-fuzz address,undefined  # the flavour every input is judged by
+if [ "$sanitizers" != address,undefined ]; then
+  build=build-fuzz-${sanitizers//,/-}
+  configure_and_build "$build" "$sanitizers"
+fi
 
 seeds=()
 for dir in ../shared/corpus/cases tests/data/detectors/cases tests/data/protobuf/cases; do
@@ -37,10 +51,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 options=(-timeout=10 -rss_limit_mb=2048 -max_len=65536)
 for target in "${targets[@]}"; do
-  binary=build-fuzz/fuzz/$target
-  work=build-fuzz/corpus/$target
+  binary=$build/fuzz/$target
+  work=$build/corpus/$target
   committed=fuzz/corpus/$target
-  artifacts=build-fuzz/artifacts/$target/
+  artifacts=$build/artifacts/$target/
   mkdir -p "$work" "$committed" "$artifacts"
   if compgen -G "fuzz/regressions/$target/*" > /dev/null; then
     echo "== $target: regression inputs"
@@ -56,26 +70,35 @@ for target in "${targets[@]}"; do
   fi
   started=$SECONDS
   if ! "$binary" "${limit[@]}" "${options[@]}" -artifact_prefix="$artifacts" -print_final_stats=1 \
-      "$work" "$committed" "${seeds[@]}" > "build-fuzz/$target.log" 2>&1; then
-    tail -n 60 "build-fuzz/$target.log" >&2
+      "$work" "$committed" "${seeds[@]}" > "$build/$target.log" 2>&1; then
+    tail -n 60 "$build/$target.log" >&2
     echo "fuzz.sh: $target failed; the input is in $artifacts (copy it to fuzz/regressions/$target/)" >&2
     exit 1
   fi
-  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$target.log" | tr '\n' ' '
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/$target.log" | tr '\n' ' '
   echo
   if [ -n "$long_runs" ]; then
     # Minimise what this target grew and had into a fresh corpus: the smallest set of inputs that
     # keeps their coverage. The seeds stay out (every run reads them anyway): no copies of test data.
-    executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/$target.log")
+    executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/$target.log")
     before=$(find "$committed" -type f | wc -l)
-    merged=build-fuzz/merged/$target
+    merged=$build/merged/$target
     rm -rf "$merged" && mkdir -p "$merged"
-    "$binary" -merge=1 "${options[@]}" "$merged" "$committed" "$work" > "build-fuzz/$target.merge.log" 2>&1
+    "$binary" -merge=1 "${options[@]}" "$merged" "$committed" "$work" > "$build/$target.merge.log" 2>&1
     rm -rf "$committed" && mv "$merged" "$committed"
+    if [ "$build" != build-fuzz ]; then
+      # Explored without ASan: every input kept is run once more under ASan + UBSan.
+      if ! build-fuzz/fuzz/"$target" -runs=0 "${options[@]}" -artifact_prefix="$artifacts" "$committed" \
+          > "$build/$target.replay.log" 2>&1; then
+        tail -n 60 "$build/$target.replay.log" >&2
+        echo "fuzz.sh: $target failed its ASan replay of $committed" >&2
+        exit 1
+      fi
+    fi
     after=$(find "$committed" -type f | wc -l)
     bytes=$(du -sb "$committed" | cut -f1)
-    echo "$target executions=$executions seconds=$((SECONDS - started)) corpus_before=$before corpus_after=$after" \
-         "corpus_bytes=$bytes findings=0" | tee -a build-fuzz/long-runs.txt
+    echo "$target sanitizers=$sanitizers executions=$executions seconds=$((SECONDS - started))" \
+         "corpus_before=$before corpus_after=$after corpus_bytes=$bytes findings=0" | tee -a "$build/long-runs.txt"
   fi
 done
 echo "fuzz.sh: ${#targets[@]} targets${long_runs:+, long mode}, no failures"
