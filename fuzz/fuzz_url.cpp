@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t escapes = percent_decode(text, out);
   if (out.size() + 2 * escapes != text.size()) __builtin_trap();
   if ((escapes > 0) != has_percent_escape(text)) __builtin_trap();
-  // The map is O(n) per offset: nine samples, both ends among them, keep a 64 KiB input as cheap
-  // to run as the decoding itself, so long runs reach their millions of executions.
+  // The map is O(n) per offset: nine samples, both ends among them, cost about as much as the
+  // decoding itself, so long runs reach their millions of executions.
   std::size_t previous = 0;
   for (std::size_t k = 0; k <= 8; ++k) {
     const std::size_t raw = raw_offset_of_decoded(text, out.size() * k / 8);

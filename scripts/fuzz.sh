@@ -9,7 +9,7 @@
 #                                            fuzz/corpus/TARGET, to be committed
 #   FUZZ_SANITIZERS=undefined scripts/fuzz.sh --long RUNS [TARGET...]
 #                                            the same, explored by a UBSan-only build (build-fuzz-undefined/,
-#                                            about twice the executions per second without ASan); the
+#                                            about 1.8 times the executions per second); the
 #                                            corpus it leaves is then replayed under ASan + UBSan
 #
 # Before fuzzing, each target replays its regression inputs (fuzz/regressions/TARGET/: inputs that
