@@ -31,10 +31,16 @@ if [ $# -gt 0 ]; then targets=("$@"); fi
 
 sanitizers=${FUZZ_SANITIZERS:-address,undefined}
 configure_and_build() {  # BUILD_DIR SANITIZERS
-  CC=clang CXX=clang++ cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKGUARD_FUZZ=ON \
-    -DLEAKGUARD_FUZZ_SANITIZERS="$2" -DLEAKGUARD_TESTS=OFF -DLEAKGUARD_BENCH=OFF \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ > /dev/null
-  cmake --build "$1" -j"${FUZZ_JOBS:-2}" --target "${targets[@]}"
+  mkdir -p "$1"
+  # Long runs go two at a time, one invocation per core: the lock keeps them from configuring or
+  # linking in the same build directory at once.
+  (
+    flock 9
+    CC=clang CXX=clang++ cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKGUARD_FUZZ=ON \
+      -DLEAKGUARD_FUZZ_SANITIZERS="$2" -DLEAKGUARD_TESTS=OFF -DLEAKGUARD_BENCH=OFF \
+      -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ > /dev/null
+    cmake --build "$1" -j"${FUZZ_JOBS:-2}" --target "${targets[@]}"
+  ) 9> "$1/fuzz-build.lock"
 }
 build=build-fuzz
 configure_and_build build-fuzz address,undefined  # the flavour every input is judged by
