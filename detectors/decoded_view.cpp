@@ -131,8 +131,8 @@ std::string where_of(const ScanBuffer& buffer, const FieldSpan* field) {
   return (field ? field->where : buffer.where).str();
 }
 
-void locate(const ScanBuffer& buffer, const FieldSpan* field, std::size_t begin, std::size_t end,
-            std::vector<ByteLocation>& out) {
+void Locator::locate(const ScanBuffer& buffer, const FieldSpan* field, std::size_t begin, std::size_t end,
+                     std::vector<ByteLocation>& out) {
   if (field && field->origin.mapping == Origin::Mapping::identity) {
     const Origin& o = field->origin;
     out.push_back({o.part, o.header_index, o.base + (begin - field->begin), end - begin});
@@ -146,8 +146,9 @@ void locate(const ScanBuffer& buffer, const FieldSpan* field, std::size_t begin,
       out.push_back({o.part, o.header_index, o.base + begin, end - begin});
       return;
     case Origin::Mapping::percent: {
-      const std::size_t raw_begin = decoders::raw_offset_of_decoded(o.raw, o.decoded_skip + begin);
-      const std::size_t raw_end = decoders::raw_offset_of_decoded(o.raw, o.decoded_skip + end);
+      percent_.index(o.raw);
+      const std::size_t raw_begin = percent_.raw_offset(o.decoded_skip + begin);
+      const std::size_t raw_end = percent_.raw_offset(o.decoded_skip + end);
       if (raw_end > raw_begin) out.push_back({o.part, o.header_index, o.base + raw_begin, raw_end - raw_begin});
       return;
     }

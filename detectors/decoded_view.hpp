@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detectors/decoders/url.hpp"
 #include "detectors/finding.hpp"
 #include "detectors/matchers/byte_classes.hpp"
 
@@ -144,10 +145,18 @@ struct DecodedView {
 std::string_view context_key(const ScanBuffer& buffer, const FieldSpan* field, std::size_t pos);
 // Where to report a match: the field's place or the buffer's.
 std::string where_of(const ScanBuffer& buffer, const FieldSpan* field);
-// The location of buffer bytes [begin, end) in the request as sent, if they are there literally or
-// percent-encoded; nothing otherwise.
-void locate(const ScanBuffer& buffer, const FieldSpan* field, std::size_t begin, std::size_t end,
-            std::vector<ByteLocation>& out);
+// Finds where buffer bytes are in the request as sent. One per scan of a buffer: the escapes of a
+// percent-decoded buffer are indexed once, so that each finding costs a binary search, not a walk.
+class Locator {
+ public:
+  // Appends the location of buffer bytes [begin, end) in the request as sent, if they are there
+  // literally or percent-encoded; nothing otherwise.
+  void locate(const ScanBuffer& buffer, const FieldSpan* field, std::size_t begin, std::size_t end,
+              std::vector<ByteLocation>& out);
+
+ private:
+  decoders::PercentOffsets percent_;
+};
 // "base64>json" + "sha1" -> "base64>json>sha1"; both empty -> "plain".
 std::string encoding_chain(std::string_view layers, std::string_view transform);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <tuple>
 #include <unordered_map>
 
 #include "detectors/known_identifiers/known_index.hpp"
@@ -94,26 +95,66 @@ DetectionNotes run_detectors(const InspectorCore& core, DecodedView& view, const
   return run_detectors(core, view, context, learned.get(), findings);
 }
 
+// `kept` now also stands for `other`, a copy of the same identifier that is not reported on its
+// own. Redaction must then mask both copies or neither: `kept` takes the other's locations, or has
+// none (and so is not redactable: the rule's `otherwise` applies) when the other copy has no place
+// in the request as sent. The other's matched texts stay secrets the event writer masks.
+void absorb(Finding& kept, const Finding& other) {
+  if (other.locations.empty()) {
+    kept.locations.clear();
+  } else if (!kept.locations.empty()) {
+    kept.locations.insert(kept.locations.end(), other.locations.begin(), other.locations.end());
+  }
+  for (const auto& text : other.matched)
+    if (std::find(kept.matched.begin(), kept.matched.end(), text) == kept.matched.end()) kept.matched.push_back(text);
+}
+
 // One finding per identifier and place; a heuristic finding of a value the known detector
-// reported is dropped (the known one says more); heuristic values join the learned store.
+// reported is dropped (the known one says more); heuristic values join the learned store. A
+// finding left out is absorbed by the one that stands for it, so that redaction still masks it:
+// a log field naming the IMEI on every line is one finding with every line's location.
 void settle(const InspectorCore& core, std::vector<Finding>& findings, const InspectionContext& context,
             std::unordered_set<std::string>* reported, InspectionResult& out) {
-  // Decide every drop before moving anything: the comparison reads the known findings.
-  thread_local std::vector<bool> dropped;
-  dropped.assign(findings.size(), false);
+  if (findings.empty()) return;
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  // Decide every drop before moving anything: the comparison reads the known findings. A hash of
+  // the known findings' values and places keeps this linear in the number of findings.
+  thread_local std::vector<std::size_t> dropped_for;  // the known finding that stands for it, or none
+  thread_local std::unordered_map<std::string, std::size_t> known;  // kind + value or place -> index
+  dropped_for.assign(findings.size(), none);
+  known.clear();
+  const auto known_key = [](const Finding& finding, char what, const std::string& text) {
+    std::string key(to_string(finding.kind));
+    key += what;
+    key += text;
+    return key;
+  };
   for (std::size_t i = 0; i < findings.size(); ++i) {
     const Finding& finding = findings[i];
+    if (finding.method != DetectionMethod::known) continue;
+    known.try_emplace(known_key(finding, 'v', finding.value), i);
+    known.try_emplace(known_key(finding, 'w', finding.where), i);
+    known.try_emplace(known_key(finding, 'b', finding.value + '\x1f' + finding.where), i);
+  }
+  // The known finding that stands for a dropped one is the one of its value in its place if there
+  // is one, else the one in its place, else one of its value.
+  for (std::size_t i = 0; i < findings.size() && !known.empty(); ++i) {
+    const Finding& finding = findings[i];
     if (finding.method != DetectionMethod::heuristic) continue;
-    dropped[i] = std::any_of(findings.begin(), findings.end(), [&](const Finding& k) {
-      return k.method == DetectionMethod::known && k.kind == finding.kind &&
-             (k.value == finding.value || k.where == finding.where);
-    });
+    auto it = known.find(known_key(finding, 'b', finding.value + '\x1f' + finding.where));
+    if (it == known.end()) it = known.find(known_key(finding, 'w', finding.where));
+    if (it == known.end()) it = known.find(known_key(finding, 'v', finding.value));
+    if (it != known.end()) dropped_for[i] = it->second;
   }
   thread_local std::unordered_map<std::string, std::size_t> seen;  // key -> index in out.findings
+  thread_local std::vector<std::size_t> settled_as;  // findings[i] is out.findings[settled_as[i]], or none
   seen.clear();
+  settled_as.assign(findings.size(), none);
+  thread_local std::vector<bool> merged;  // by index in out.findings: it absorbed another finding
+  merged.assign(out.findings.size(), false);
   std::string key;
   for (std::size_t i = 0; i < findings.size(); ++i) {
-    if (dropped[i]) continue;
+    if (dropped_for[i] != none) continue;
     Finding& finding = findings[i];
     key.assign(to_string(finding.kind));
     key += '\x1f';
@@ -132,12 +173,15 @@ void settle(const InspectorCore& core, std::vector<Finding>& findings, const Ins
     if (reported && reported->count(key)) continue;
     const auto [it, fresh] = seen.try_emplace(key, out.findings.size());
     if (!fresh) {
-      // Two forms of one value in one place ("+4791234567" holds "4791234567"): keep the
-      // longer match, it is the form that was sent.
+      // Another copy in the same place, or two forms of one value there ("+4791234567" holds
+      // "4791234567"): report the longer match, the form that was sent, standing for both.
       Finding& kept = out.findings[it->second];
       const std::size_t kept_size = kept.matched.empty() ? 0 : kept.matched.front().size();
       const std::size_t new_size = finding.matched.empty() ? 0 : finding.matched.front().size();
-      if (new_size > kept_size) kept = std::move(finding);
+      if (new_size > kept_size) std::swap(kept, finding);
+      absorb(kept, finding);
+      settled_as[i] = it->second;
+      merged[it->second] = true;
       continue;
     }
     if (reported) {
@@ -148,7 +192,31 @@ void settle(const InspectorCore& core, std::vector<Finding>& findings, const Ins
         std::find(core.learning_detectors.begin(), core.learning_detectors.end(), finding.detector) !=
             core.learning_detectors.end())
       context.learned->learn(finding.kind, finding.value);
+    settled_as[i] = out.findings.size();
     out.findings.push_back(std::move(finding));
+    merged.push_back(false);
+  }
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    if (dropped_for[i] == none || settled_as[dropped_for[i]] == none) continue;
+    absorb(out.findings[settled_as[dropped_for[i]]], findings[i]);
+    merged[settled_as[dropped_for[i]]] = true;
+  }
+  // In request order, each place once: a form inside another ("4791234567" in "%2B4791234567")
+  // adds nothing to the longer one around it.
+  for (std::size_t i = 0; i < out.findings.size(); ++i) {
+    auto& locations = out.findings[i].locations;
+    if (!merged[i] || locations.empty()) continue;
+    std::sort(locations.begin(), locations.end(), [](const ByteLocation& a, const ByteLocation& b) {
+      return std::tie(a.part, a.header_index, a.offset, b.length) < std::tie(b.part, b.header_index, b.offset, a.length);
+    });
+    const auto inside = [](const ByteLocation& outer, const ByteLocation& inner) {
+      return outer.part == inner.part && outer.header_index == inner.header_index &&
+             inner.offset + inner.length <= outer.offset + outer.length;  // and inner.offset >= outer.offset: sorted
+    };
+    std::size_t kept = 0;
+    for (std::size_t j = 1; j < locations.size(); ++j)
+      if (!inside(locations[kept], locations[j])) locations[++kept] = locations[j];
+    locations.resize(kept + 1);
   }
 }
 

@@ -1,5 +1,6 @@
 #include "detectors/decoders/url.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace leakguard::decoders {
@@ -52,6 +53,33 @@ std::size_t raw_offset_of_decoded(std::string_view raw, std::size_t decoded) {
     ++produced;
   }
   return i;
+}
+
+void PercentOffsets::index(std::string_view raw) {
+  if (indexed_ && raw.data() == raw_.data() && raw.size() == raw_.size()) return;
+  raw_ = raw;
+  indexed_ = true;
+  escapes_.clear();
+  std::size_t produced = 0;
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    const std::size_t percent = raw.find('%', i);
+    if (percent == std::string_view::npos) break;
+    produced += percent - i;
+    if (escape_at(raw, percent)) {
+      escapes_.push_back(produced);
+      i = percent + 3;
+    } else {
+      i = percent + 1;
+    }
+    ++produced;
+  }
+}
+
+std::size_t PercentOffsets::raw_offset(std::size_t decoded) const {
+  // Every decoded byte before `decoded` took one raw byte, and two more if it was an escape.
+  const auto escapes_before = std::lower_bound(escapes_.begin(), escapes_.end(), decoded) - escapes_.begin();
+  return std::min(raw_.size(), decoded + 2 * static_cast<std::size_t>(escapes_before));
 }
 
 }  // namespace leakguard::decoders

@@ -140,7 +140,7 @@ class HeuristicDetector::BufferScan {
     if (context_.device) finding.device = context_.device->name;
     for (const auto& [begin, end] : spans) {
       finding.matched.emplace_back(bytes_.substr(begin, end - begin));
-      locate(buffer_, view_.field_at(buffer_, begin, end), begin, end, finding.locations);
+      locator_.locate(buffer_, view_.field_at(buffer_, begin, end), begin, end, finding.locations);
     }
     out_.push_back(std::move(finding));
   }
@@ -476,6 +476,7 @@ class HeuristicDetector::BufferScan {
   std::string_view bytes_;
   const DetectionContext& context_;
   std::vector<Finding>& out_;
+  Locator locator_;  // for this buffer: indexes a percent-decoded buffer's escapes once
   std::vector<Decimal> decimals_;
 };
 

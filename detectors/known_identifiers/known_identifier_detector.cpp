@@ -179,6 +179,7 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
   const std::string_view bytes = buffer.bytes;
   std::vector<CoordinateHit> latitudes;
   std::vector<CoordinateHit> longitudes;
+  Locator locator;
   for (const matchers::Match& match : matches) {
     const known::PatternInfo& pattern = index.pattern(match.id);
     const known::IndexedValue& value = index.value(pattern.value);
@@ -202,7 +203,7 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
         Finding finding = known_finding(value.kind, value, learned, buffer, field, index.name(pattern.transform),
                                         index.name(pattern.variant), context);
         finding.matched.emplace_back(bytes.substr(begin, end - begin));
-        locate(buffer, field, begin, end, finding.locations);
+        locator.locate(buffer, field, begin, end, finding.locations);
         out.push_back(std::move(finding));
         break;
       }
@@ -233,7 +234,7 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
         if (!(key & (key_cell_id | key_cell_self)) && !network) continue;
         Finding finding = known_finding(IdentifierKind::cell, value, learned, buffer, field, "", "", context);
         finding.matched.emplace_back(bytes.substr(begin, end - begin));
-        locate(buffer, field, begin, end, finding.locations);
+        locator.locate(buffer, field, begin, end, finding.locations);
         out.push_back(std::move(finding));
         break;
       }
@@ -253,8 +254,8 @@ void KnownIdentifierDetector::report(const known::KnownIndex& index, bool learne
       Finding finding = known_finding(IdentifierKind::location, value, learned, buffer, field, lat.e7 ? "e7" : "", "", context);
       finding.matched.emplace_back(bytes.substr(lat.begin, lat.end - lat.begin));
       finding.matched.emplace_back(bytes.substr(lon.begin, lon.end - lon.begin));
-      locate(buffer, field, lat.begin, lat.end, finding.locations);
-      locate(buffer, view.field_at(buffer, lon.begin, lon.end), lon.begin, lon.end, finding.locations);
+      locator.locate(buffer, field, lat.begin, lat.end, finding.locations);
+      locator.locate(buffer, view.field_at(buffer, lon.begin, lon.end), lon.begin, lon.end, finding.locations);
       out.push_back(std::move(finding));
       break;
     }

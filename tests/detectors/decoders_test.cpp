@@ -34,6 +34,29 @@ TEST_CASE("percent decoding keeps '+' and maps offsets back to the raw bytes") {
   CHECK(raw_offset_of_decoded("%2B4791", 5) == 7);
 }
 
+TEST_CASE("PercentOffsets maps decoded offsets as the one-offset walk does, past the end too") {
+  // Escapes at the start and end, a '%' that is no escape, one that is cut short, and '%' escaped.
+  for (const std::string_view raw : {"%2B4791%20x%zz%4", "%25%41b%", "abc", "", "%41%42%43"}) {
+    PercentOffsets offsets;
+    offsets.index(raw);
+    std::string decoded;
+    percent_decode(raw, decoded);
+    for (std::size_t d = 0; d <= decoded.size() + 2; ++d) {
+      CAPTURE(raw);
+      CAPTURE(d);
+      CHECK(offsets.raw_offset(d) == raw_offset_of_decoded(raw, d));
+    }
+  }
+  // The index follows the text it is given: another text at another address is indexed anew.
+  PercentOffsets offsets;
+  const std::string first = "%41%42c";
+  const std::string second = "abc";
+  offsets.index(first);
+  CHECK(offsets.raw_offset(2) == 6);
+  offsets.index(second);
+  CHECK(offsets.raw_offset(2) == 2);
+}
+
 TEST_CASE("base64: standard and URL-safe, padded or not, wrapped at 76 columns") {
   const std::string text = "{\"IMEI1\": \"353209091234567\", \"x\": \"\xff\xfe?>\"}";
   for (bool url : {false, true})

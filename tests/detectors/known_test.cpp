@@ -136,6 +136,31 @@ TEST_CASE("another device's values are not this device's findings; no profile, n
   CHECK(test::find(two.inspect_request(test::make_request("GET", "/?s=ZZ99XX88YY77"), second), IdentifierKind::serial));
 }
 
+TEST_CASE("every copy of an identifier in one place is located: redaction must mask them all") {
+  Profiled p;
+  // The IMEI three times in one field (one finding for the place), then in a field where the
+  // heuristics also see a second IMEI the profile does not know (reported as the known one's place).
+  const std::string target = "/r?log=imei%3D353209091234567%0Aimei%3D353209091234567%0A353209091234567"
+                             "&ids=353209091234567,490154203237518";
+  const auto result = p.get(target);
+  std::vector<std::string> located;
+  for (const Finding& finding : result.findings)
+    for (const ByteLocation& location : finding.locations) {
+      CHECK(location.part == RequestPart::target);
+      located.push_back(target.substr(location.offset, location.length));
+    }
+  std::sort(located.begin(), located.end());
+  CHECK(located == std::vector<std::string>{"353209091234567", "353209091234567", "353209091234567", "353209091234567",
+                                            "490154203237518"});
+  const Finding* log = test::find(result, IdentifierKind::imei, "url");
+  REQUIRE(log);
+  CHECK(log->locations.size() == 3);
+  const Finding* ids = test::find(result, IdentifierKind::imei, "plain");
+  REQUIRE(ids);
+  CHECK(ids->where == "query:ids");
+  CHECK(ids->locations.size() == 2);
+}
+
 TEST_CASE("byte locations point at the identifier as sent, for in-place redaction") {
   Profiled p;
   const HttpRequest request = test::make_request(

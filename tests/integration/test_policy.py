@@ -138,6 +138,24 @@ def test_redact_masks_in_place_and_keeps_content_length(leakguard_factory, origi
     assert {f["action"] for f in findings(proxy, 2)} == {"redacted"}
 
 
+def test_redact_masks_every_percent_encoded_copy_in_a_large_log_field(leakguard_factory, origin):
+    # A crash log sent as one form field, percent-encoded, naming the IMEI on every line: each copy
+    # is located in the bytes as sent (one of them escaped digit by digit) and masked there, the
+    # escapes around them untouched.
+    config = {"mode": "log", "devices": [PHONE], "rules": [{"name": "mask-ids", "action": "redact"}]}
+    proxy = leakguard_factory(config)
+    escaped_imei = "".join(f"%{ord(c):02X}" for c in IMEI)
+    lines = "".join(f"{i:04d}%20radio%3A%20imei%3D{IMEI}%0A" for i in range(2000))
+    body = f"app=news&log={lines}last%3D{escaped_imei}%0A&v=1"
+    got = subprocess.run(["curl", "-sS", "-x", proxy.proxy_url, "--data-binary", "@-",
+                          "-H", "Content-Type: application/x-www-form-urlencoded",
+                          f"http://127.0.0.1:{origin.port}/crash"], input=body.encode(), capture_output=True, timeout=60)
+    assert json.loads(got.stdout)["body_length"] == len(body)
+    expected = body.replace(IMEI, "*" * len(IMEI)).replace(escaped_imei, "*" * len(escaped_imei))
+    assert origin.received().endswith(b"\r\n\r\n" + expected.encode())
+    assert {f["action"] for f in findings(proxy)} == {"redacted"}
+
+
 def test_redact_falls_back_to_block_for_a_hashed_form(leakguard_factory, origin):
     config = {"devices": [PHONE], "rules": [{"name": "mask-ids", "action": "redact", "otherwise": "block"}]}
     proxy = leakguard_factory(config)
