@@ -105,8 +105,7 @@ void absorb(Finding& kept, const Finding& other) {
   } else if (!kept.locations.empty()) {
     kept.locations.insert(kept.locations.end(), other.locations.begin(), other.locations.end());
   }
-  for (const auto& text : other.matched)
-    if (std::find(kept.matched.begin(), kept.matched.end(), text) == kept.matched.end()) kept.matched.push_back(text);
+  kept.matched.insert(kept.matched.end(), other.matched.begin(), other.matched.end());  // made unique in settle()
 }
 
 // One finding per identifier and place; a heuristic finding of a value the known detector
@@ -201,11 +200,15 @@ void settle(const InspectorCore& core, std::vector<Finding>& findings, const Ins
     absorb(out.findings[settled_as[dropped_for[i]]], findings[i]);
     merged[settled_as[dropped_for[i]]] = true;
   }
-  // In request order, each place once: a form inside another ("4791234567" in "%2B4791234567")
-  // adds nothing to the longer one around it.
+  // Each matched text once; locations in request order, each place once: a form inside another
+  // ("4791234567" in "%2B4791234567") adds nothing to the longer one around it.
   for (std::size_t i = 0; i < out.findings.size(); ++i) {
+    if (!merged[i]) continue;
+    auto& matched = out.findings[i].matched;
+    std::sort(matched.begin(), matched.end());
+    matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
     auto& locations = out.findings[i].locations;
-    if (!merged[i] || locations.empty()) continue;
+    if (locations.empty()) continue;
     std::sort(locations.begin(), locations.end(), [](const ByteLocation& a, const ByteLocation& b) {
       return std::tie(a.part, a.header_index, a.offset, b.length) < std::tie(b.part, b.header_index, b.offset, a.length);
     });
