@@ -111,13 +111,12 @@ class CaptureScan final : public TcpFlowHandler {
       return;
     }
     if (!parsed->response || parsed->questions.size() != 1) return;
-    const std::string client = client_key(origin);
     const auto now = capture_clock(time_ms);
     for (const auto& answer : parsed->resolved()) {
       error_code ec;
       const auto address = asio::ip::make_address(answer.address, ec);
       if (!ec)
-        names_.remember(client, address, parsed->questions.front().lower, std::chrono::seconds(answer.ttl), now);
+        names_.remember(origin.name_key, address, parsed->questions.front().lower, std::chrono::seconds(answer.ttl), now);
     }
   }
 
@@ -141,22 +140,15 @@ class CaptureScan final : public TcpFlowHandler {
                                                });
     if (!device) device = fallback_;
     if (device) origin.device = device->name;
+    // The proxy's key for a client in the name map: its device profile, else its address.
+    origin.name_key = DnsNameMap::client_key(origin.device, to_asio(client.address));
     // Named by the client's DNS answers earlier in the capture; an HTTP Host or a TLS server name
     // in the flow itself replaces it (ClientStreamScanner), as in the proxy.
-    if (auto name = names_.lookup(client_key(origin), to_asio(server.address), capture_clock(last_time_ms_))) {
+    if (auto name = names_.lookup(origin.name_key, to_asio(server.address), capture_clock(last_time_ms_))) {
       origin.dst_host = std::move(*name);
       origin.dst_host_source = "dns";
     }
     return origin;
-  }
-
-  // The proxy's key for a client in the name map: its device profile, else its address.
-  static std::string client_key(const ScanOrigin& origin) {
-    std::string_view address = std::string_view(origin.client).substr(0, origin.client.rfind(':'));
-    if (address.starts_with('[')) address = address.substr(1, address.size() - 2);
-    error_code ec;
-    const auto parsed = asio::ip::make_address(address, ec);
-    return DnsNameMap::client_key(origin.device, ec ? asio::ip::address() : parsed);
   }
 
   // A capture's timestamps are whatever its writer put there (a broken one: any 64-bit value), and

@@ -22,6 +22,7 @@ struct ScanOrigin {
   std::string dst_host_source;  // "http", "sni", "dns"
   std::string device;     // the device profile the client matched
   std::string ts;         // RFC 3339 UTC with milliseconds, from the capture
+  std::string name_key;   // captures: the client's key in the DNS name map (DnsNameMap::client_key)
 };
 
 class ScanOutput {
