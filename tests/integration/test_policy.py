@@ -156,6 +156,19 @@ def test_redact_masks_every_percent_encoded_copy_in_a_large_log_field(leakguard_
     assert {f["action"] for f in findings(proxy)} == {"redacted"}
 
 
+def test_redact_masks_a_value_in_every_header_line_of_one_name(leakguard_factory, origin):
+    # Two lines of one header name are one place ("header:x-device-id"): both copies are masked.
+    config = {"mode": "log", "devices": [PHONE], "rules": [{"name": "mask-ids", "action": "redact"}]}
+    proxy = leakguard_factory(config)
+    got = subprocess.run(["curl", "-sS", "-x", proxy.proxy_url, "-H", f"X-Device-Id: {IMEI}",
+                          "-H", f"X-Device-Id: slot2 {IMEI}", f"http://127.0.0.1:{origin.port}/ping"],
+                         capture_output=True, timeout=30)
+    headers = [value for name, value in json.loads(got.stdout)["headers"] if name == "X-Device-Id"]
+    assert headers == ["*" * len(IMEI), "slot2 " + "*" * len(IMEI)]
+    assert IMEI.encode() not in origin.received()
+    assert [(f["where"], f["action"]) for f in findings(proxy)] == [("header:x-device-id", "redacted")]
+
+
 def test_redact_falls_back_to_block_for_a_hashed_form(leakguard_factory, origin):
     config = {"devices": [PHONE], "rules": [{"name": "mask-ids", "action": "redact", "otherwise": "block"}]}
     proxy = leakguard_factory(config)
