@@ -109,6 +109,13 @@ class HeuristicDetector::BufferScan {
   }
 
  private:
+  // A candidate whose verdict depends on another field (DetectionNotes): a coordinate under a
+  // latitude or longitude name, a part of a cell id's network. A line holding one is never
+  // remembered by the HeaderMemo, and a request that leaves lines out is inspected whole.
+  void note_cross_field() const {
+    if (context_.notes) context_.notes->cross_field_candidate = true;
+  }
+
   bool reportable(std::size_t end) const {
     return end >= buffer_.report_from && (buffer_.complete || end < bytes_.size());
   }
@@ -309,6 +316,7 @@ class HeuristicDetector::BufferScan {
       Decimal& a = decimals_[i];
       if (a.used) continue;
       if (a.key & (key_latitude | key_longitude)) {
+        note_cross_field();  // "lat=" in one header line, "lon=" in another: one location
         const KeyClass wanted = (a.key & key_latitude) ? key_longitude : key_latitude;
         for (std::size_t j = 0; j < decimals_.size(); ++j) {
           Decimal& b = decimals_[j];
@@ -409,6 +417,7 @@ class HeuristicDetector::BufferScan {
         emit(IdentifierKind::mac, ids::canonical_value(IdentifierKind::mac, value).value_or(std::string(value)),
              {{begin, end}}, real);
       if (key & (key_mcc | key_mnc | key_lac | key_cell_id | key_cell_self)) {
+        if (key & (key_mcc | key_mnc | key_lac | key_cell_id)) note_cross_field();
         auto it = std::find_if(cells.begin(), cells.end(), [&](const CellGroup& g) { return g.group == field.group; });
         if (it == cells.end()) {
           cells.push_back({field.group});
@@ -425,6 +434,7 @@ class HeuristicDetector::BufferScan {
         double coordinate = 0;
         if (digits >= 7 && digits <= 10 && std::from_chars(value.data(), value.data() + value.size(), coordinate).ec == std::errc()) {
           coordinate /= 1e7;
+          note_cross_field();
           if (key & key_latitude) e7_lat.emplace_back(&field, coordinate);
           else e7_lon.emplace_back(&field, coordinate);
         }

@@ -105,6 +105,25 @@ TEST_CASE("header memo: a line holding a coordinate is never remembered, and sti
   CHECK(test::find(both, IdentifierKind::location) != nullptr);
 }
 
+TEST_CASE("header memo: coordinates under lat= and lon= in two lines pair, however often each came alone") {
+  // Found by fuzz_header_memo (fuzz/regressions/fuzz_header_memo/): the heuristics pair a "lat="
+  // in one header line with a "lon=" in another. Neither is a finding alone, and each line once
+  // came clean twice, was remembered and was then left out of the request holding both.
+  Inspector inspector(test::config_from(test::lab_phone_yaml));
+  TwoConnections connection(inspector, &inspector.config().devices.front());
+  const HttpRequest both = app_request({{"X-Geo-A", "r?lat=48.858370&v=2"}, {"X-Geo-B", "q?lon=2.294481&v=2"}});
+  for (const std::size_t line : {both.head.headers.size() - 2, both.head.headers.size() - 1}) {
+    const HttpRequest alone = header_alone(both, line);
+    CHECK(connection.send(alone).findings.empty());
+    CHECK(connection.send(alone).findings.empty());
+    CHECK(connection.would_skip(alone) == 0);  // a candidate that pairs across lines: not remembered
+  }
+  const InspectionResult result = connection.send(both);
+  const Finding* location = test::find(result, IdentifierKind::location);
+  REQUIRE(location != nullptr);
+  CHECK(location->value == "48.858370,2.294481");
+}
+
 TEST_CASE("header memo: a cell id in a new line finds its network in a remembered line") {
   Inspector inspector(test::config_from(test::lab_phone_yaml));
   TwoConnections connection(inspector, &inspector.config().devices.front());
@@ -138,10 +157,18 @@ TEST_CASE("header memo: learning a value empties it, so hashed forms in remember
 TEST_CASE("header memo: header names that are context keys are never remembered") {
   Inspector inspector(test::config_from(test::lab_phone_yaml));
   TwoConnections connection(inspector, &inspector.config().devices.front());
-  const HttpRequest keyed = app_request({{"X-Lat", "1.5"}, {"X-MCC", "242"}});
+  // No candidate in them: the name alone keeps them out.
+  const HttpRequest keyed = app_request({{"X-Lat", "unknown"}, {"X-MCC", "none"}});
   CHECK(connection.send(keyed).findings.empty());
   CHECK(connection.send(keyed).findings.empty());
   CHECK(connection.would_skip(keyed) == keyed.head.headers.size() - 2);
+  // A number under such a name is a candidate that pairs across lines: nothing of a request
+  // holding one is remembered.
+  TwoConnections fresh(inspector, &inspector.config().devices.front());
+  const HttpRequest candidates = app_request({{"X-Lat", "1.5"}, {"X-MCC", "242"}});
+  CHECK(fresh.send(candidates).findings.empty());
+  CHECK(fresh.send(candidates).findings.empty());
+  CHECK(fresh.would_skip(candidates) == 0);
 }
 
 TEST_CASE("header memo: another configuration or device starts it empty") {
