@@ -9,16 +9,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
 jobs=$(nproc)
+# Debian's hardening flags for ARCH (stack protector, _FORTIFY_SOURCE, relro), as dpkg-buildpackage
+# gives them to the package, and the package's install layout: the release and arm64 trees are
+# what their packages ship (scripts/package.sh --prebuilt build, scripts/package-arm64.sh), so CI
+# packages the very binary its tests ran. CMake reads the flags when it first configures a tree,
+# so a tree configured without them (before release had them) is configured again from scratch.
+debian_flags() {  # ARCH
+  if [ -f "$dir/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_FLAGS:STRING=.*-fstack-protector-strong' "$dir/CMakeCache.txt"; then
+    rm -f "$dir/CMakeCache.txt"
+  fi
+  eval "$(DEB_HOST_ARCH=$1 DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"
+  export CFLAGS="$CFLAGS $CPPFLAGS" CXXFLAGS="$CXXFLAGS $CPPFLAGS"  # CMake reads no CPPFLAGS
+  args+=(-DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_SYSCONFDIR=/etc -DCMAKE_INSTALL_LOCALSTATEDIR=/var)
+}
+args=()
 case "$flavour" in
-  release) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DLEAKGUARD_SANITIZE=ON -DLEAKGUARD_BENCH=OFF) ;;
+  release) dir=build
+           debian_flags "$(dpkg --print-architecture)"
+           args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan)    dir=build-asan; args+=(-DCMAKE_BUILD_TYPE=Debug -DLEAKGUARD_SANITIZE=ON -DLEAKGUARD_BENCH=OFF) ;;
   arm64)   dir=build-arm64
            bash scripts/arm64-sysroot.sh "$dir/sysroot"
-           # Debian's hardening flags for arm64, as the package would get them from dpkg-buildpackage.
-           eval "$(DEB_HOST_ARCH=arm64 DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"
-           export CFLAGS="$CFLAGS $CPPFLAGS" CXXFLAGS="$CXXFLAGS $CPPFLAGS"  # CMake reads no CPPFLAGS
-           args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKGUARD_BENCH=OFF
-                 -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_SYSCONFDIR=/etc -DCMAKE_INSTALL_LOCALSTATEDIR=/var
+           debian_flags arm64
+           args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAKGUARD_BENCH=OFF
                  -DCMAKE_TOOLCHAIN_FILE="$PWD/packaging/aarch64-linux-gnu.toolchain.cmake"
                  -DLEAKGUARD_SYSROOT="$PWD/$dir/sysroot") ;;
   *) echo "usage: $0 [release|asan|arm64] (fuzz targets: scripts/fuzz.sh)" >&2; exit 2 ;;

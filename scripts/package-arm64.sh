@@ -15,7 +15,7 @@ src=$out/src-arm64/leakguard-$version
 rm -rf "$out/src-arm64"
 mkdir -p "$src"
 git ls-files -z --cached --others --exclude-standard | grep -zv '^build' | xargs -0 cp --parents -t "$src"
-(cd "$src" && DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" LEAKGUARD_PREBUILT="$prebuilt" \
+(cd "$src" && DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" LEAKGUARD_PREBUILT="$prebuilt" LEAKGUARD_SYSROOT="$prebuilt/sysroot" \
    LEAKGUARD_RUNNER="qemu-aarch64 -L $prebuilt/sysroot" dpkg-architecture -aarm64 -c debian/rules binary-arch) >&2
 mv "$out"/src-arm64/leakguard_"$version"_arm64.deb "$out"/
 deb=$out/leakguard_${version}_arm64.deb

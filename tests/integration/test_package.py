@@ -6,8 +6,9 @@ dependencies are the machine's installed packages, as on any Debian box that has
 Depends line covers every library the binary needs is checked separately.
 
 Needs root, unshare, overlayfs and the package: LEAKGUARD_DEB=path/to/leakguard_*.deb (scripts/test.sh
-builds it with scripts/package.sh and sets it). A chroot made with mmdebstrap was measured instead
-(a minbase bookworm: 4 min 57 s here, before installing any dependency) and is too slow for CI."""
+makes it with scripts/package.sh --prebuilt build from the tested release tree and sets it). A
+chroot made with mmdebstrap was measured instead (a minbase bookworm: 4 min 57 s here, before
+installing any dependency) and is too slow for CI."""
 
 import os
 import pathlib
